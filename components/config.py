@@ -1,0 +1,244 @@
+"""Typed, validated stack config: the interface platform teams edit.
+
+Every key lives under the project namespace (``global-platform:<key>``) in
+``Pulumi.<stack>.yaml``. Validation finds every problem before any resource is
+registered and reports each one with the YAML key path the user must edit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Any, Literal, Mapping, Optional
+
+import pulumi_aws
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "global-platform"
+
+# Validated against the provider's own list, so a region pulumi-aws cannot deploy to is refused.
+KNOWN_REGIONS: tuple[str, ...] = tuple(r.value for r in pulumi_aws.Region)
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+                      1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    path: str  # YAML key path below the namespace, e.g. "regions[1].name"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{NAMESPACE}:{self.path}: {self.reason}" if self.path else self.reason
+
+
+class ConfigError(Exception):
+    """All problems found in one stack's config, reported together."""
+
+    def __init__(self, issues: list[ConfigIssue], source: str = "stack config"):
+        self.issues = issues
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        noun = "problem" if len(self.issues) == 1 else "problems"
+        lines = [f"invalid {self.source}: {len(self.issues)} {noun}"]
+        lines += [f"  - {issue}" for issue in self.issues]
+        return "\n".join(lines)
+
+
+class _Model(BaseModel):
+    # camelCase keys in YAML, snake_case in Python; typos are errors, not silently ignored.
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True
+    )
+
+
+class RegionSpec(_Model):
+    name: str = Field(description="AWS region code, e.g. ap-northeast-2.")
+    role: Literal["hub", "spoke"] = Field(description="hub runs shared services (ArgoCD); exactly one.")
+    cidr: Optional[IPv4Network] = Field(None, description="Pins this region's VPC block.")
+
+    @field_validator("name")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in KNOWN_REGIONS:
+            close = difflib.get_close_matches(value, KNOWN_REGIONS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"'{value}' is not an AWS region code known to pulumi-aws{hint}")
+        return value
+
+
+class NetworkSpec(_Model):
+    supernet: IPv4Network = Field(description="The environment's address block; every VPC is carved from it.")
+    reserved_cidrs: list[IPv4Network] = Field(
+        default_factory=list,
+        description="Never overlapped: on-prem ranges, other teams' VPCs, the other environment.",
+    )
+    vpc_prefix_length: int = Field(16, ge=16, le=24, description="Size of each unpinned VPC.")
+    az_count: Literal[2, 3] = Field(3, description="Availability zones used per region.")
+    nat_gateways: Optional[Literal["single", "perAz", "none"]] = Field(
+        None, description="Default: perAz in prod, single elsewhere, none when egress is proxy."
+    )
+    egress: Literal["nat", "proxy"] = Field("nat", description="proxy = no internet path at all.")
+    endpoints: list[str] = Field(default_factory=list, description="Interface endpoint services, e.g. ecr.api.")
+    database_tier: bool = Field(False, description="Adds database subnets and a DB subnet group.")
+    worker_ips_per_az: int = Field(
+        2000, ge=1, le=1_000_000,
+        description="Addresses nodes and pods need per AZ; worker subnets get at least twice this.",
+    )
+    flow_log_retention_days: int = Field(90, description="CloudWatch retention of VPC flow logs.")
+
+    @field_validator("endpoints")
+    @classmethod
+    def _endpoint_names(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not v or not all(c.isalnum() or c in ".-" for c in v)]
+        if bad:
+            raise ValueError(f"not AWS service names: {bad} (use the short form, e.g. 'ecr.api')")
+        dupes = sorted({v for v in value if value.count(v) > 1})
+        if dupes:
+            raise ValueError(f"listed twice: {dupes}")
+        return value
+
+    @field_validator("flow_log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch retention period; use one of {list(LOG_RETENTION_DAYS)}")
+        return value
+
+
+class StackConfig(_Model):
+    environment: Literal["dev", "stage", "prod"]
+    owner: str = Field(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$",
+                       description="Team that owns the stack; goes into every tag set.")
+    regions: list[RegionSpec] = Field(min_length=1)
+    network: NetworkSpec
+
+    @field_validator("regions")
+    @classmethod
+    def _one_hub_unique_names(cls, regions: list[RegionSpec]) -> list[RegionSpec]:
+        problems = []
+        names = [r.name for r in regions]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            problems.append(f"region listed more than once: {', '.join(dupes)}")
+        hubs = [r.name for r in regions if r.role == "hub"]
+        if len(hubs) != 1:
+            problems.append(f"exactly one region must have role 'hub' (found {len(hubs)}: {hubs or 'none'})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return regions
+
+    # Effective values: defaults that depend on other keys are resolved here, in one place.
+    @property
+    def nat_mode(self) -> str:
+        if self.network.egress == "proxy":
+            return "none"
+        if self.network.nat_gateways:
+            return self.network.nat_gateways
+        return "perAz" if self.environment == "prod" else "single"
+
+    @property
+    def hub(self) -> RegionSpec:
+        return next(r for r in self.regions if r.role == "hub")
+
+
+TOP_LEVEL_KEYS = tuple(
+    (field.alias or name) for name, field in StackConfig.model_fields.items()
+)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _issues_from_validation(err: ValidationError) -> list[ConfigIssue]:
+    issues = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if p not in ("function-after",))
+        msg = e["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (typo?)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif "input" in e and e["type"] not in ("value_error",) and not isinstance(e["input"], (dict, list)):
+            msg = f"{msg} (got {e['input']!r})"
+        issues.append(ConfigIssue(_format_loc(loc), msg))
+    return issues
+
+
+def semantic_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    """Checks that span sections (pydantic field validators see one field at a time)."""
+    issues = []
+    net = cfg.network
+    if net.egress == "proxy" and net.nat_gateways not in (None, "none"):
+        issues.append(ConfigIssue(
+            "network.natGateways",
+            f"'{net.nat_gateways}' contradicts egress 'proxy' (no internet path); drop the key or set 'none'"))
+    if cfg.environment == "prod" and net.database_tier and net.az_count != 3:
+        issues.append(ConfigIssue(
+            "network.azCount",
+            "prod with a database tier needs 3 AZs (Aurora spreads over three); got 2"))
+    return issues
+
+
+def parse_stack_config(raw: Mapping[str, Any], source: str = "stack config") -> StackConfig:
+    """Validate a plain dict (keys without the namespace) into a StackConfig, or raise ConfigError."""
+    try:
+        cfg = StackConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(_issues_from_validation(err), source) from None
+    issues = semantic_issues(cfg)
+    if issues:
+        raise ConfigError(issues, source)
+    return cfg
+
+
+def _decode_engine_value(value: Any) -> Any:
+    """The engine hands config over as strings; objects and lists arrive as JSON text."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def raw_from_engine_config(all_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Pick this project's keys out of the engine's flat config map ("ns:key" -> value)."""
+    prefix = NAMESPACE + ":"
+    return {k[len(prefix):]: _decode_engine_value(v) for k, v in all_config.items() if k.startswith(prefix)}
+
+
+def load_from_pulumi() -> StackConfig:
+    """Read and validate the running stack's config through the Pulumi SDK.
+
+    Unknown top-level keys are errors too, so every key the engine passed is read, not
+    only the ones we ask for by name.
+    """
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    merged = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    source = f"config of stack '{pulumi.get_stack()}' (Pulumi.{pulumi.get_stack()}.yaml)"
+    return parse_stack_config(raw_from_engine_config(merged), source)

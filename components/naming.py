@@ -1,0 +1,88 @@
+"""Names and tags shared by every component.
+
+Tags go into each resource's own ``tags`` input (not a stack transform): the mock
+monitor does not run ``register_resource_transform`` transforms while a real
+``pulumi up`` does, and policies and scanners read resource inputs, so only explicit
+tags look the same offline and online.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+_DIRECTIONS = {
+    "north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+    "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw",
+}
+
+
+def region_short_code(region: str) -> str:
+    """ap-northeast-2 -> apne2, us-east-1 -> use1, us-gov-west-1 -> usgovw1.
+
+    Used as the prefix of every child name, so names never collide across regions and
+    never depend on a region's position in the config list.
+    """
+    parts = region.split("-")
+    return "".join(_DIRECTIONS.get(p, p) for p in parts)
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    if region.startswith("us-isof-"):
+        return "aws-iso-f"
+    if region.startswith("eu-isoe-"):
+        return "aws-iso-e"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    if region.startswith("eusc-"):
+        return "aws-eusc"
+    return "aws"
+
+
+def dns_suffix_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "amazonaws.com.cn"
+    return "amazonaws.com"
+
+
+@dataclass(frozen=True)
+class RegionContext:
+    """Everything a regional component needs to name and tag its children."""
+
+    region: str
+    environment: str
+    owner: str
+
+    @property
+    def code(self) -> str:
+        return region_short_code(self.region)
+
+    def name(self, *parts: str) -> str:
+        """Child resource name, unique across regions: '<code>-<part>-<part>'."""
+        return "-".join((self.code,) + tuple(p for p in parts if p))
+
+    def tags(self, name: Optional[str] = None, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+        tags = standard_tags(self.environment, self.owner, self.region)
+        if name:
+            tags["Name"] = f"{self.environment}-{name}"
+        if extra:
+            tags.update(extra)
+        return tags
+
+    def service(self, short: str) -> str:
+        """Full endpoint service name, e.g. 'ecr.api' -> 'com.amazonaws.ap-northeast-2.ecr.api'."""
+        reverse = ".".join(reversed(dns_suffix_of(self.region).split(".")))
+        return f"{reverse}.{self.region}.{short}"
+
+
+REQUIRED_TAG_KEYS = ("environment", "owner", "managed-by", "region")
+
+
+def standard_tags(environment: str, owner: str, region: str) -> dict[str, str]:
+    return {"environment": environment, "owner": owner, "managed-by": "pulumi", "region": region}

@@ -1,0 +1,283 @@
+"""Run the real program (``__main__.py``) under Pulumi's mock runtime and record every
+registration as the engine would see it.
+
+SDK internals used here (pinned in requirements.txt; tests/test_offline_runtime.py
+fails if they change): ``MockMonitor.RegisterResource`` receives the full
+``RegisterResourceRequest`` (parent, dependencies, protect, provider, ...), which
+``Mocks.new_resource`` does not; ``set_mocks`` takes a custom monitor; the program is
+awaited with ``run_pulumi_func`` under ``_sync_await``, as ``pulumi.runtime.test`` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from google.protobuf import json_format
+
+from tools.mocks import AwsLikeMocks
+
+SECRET_PLACEHOLDER = "offline-preview-secret"
+
+
+class OfflineError(Exception):
+    """Bad input to the offline tools: one clear message, no traceback."""
+
+
+# -- stack files ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StackFile:
+    project: str
+    stack: str
+    path: Path
+    engine_config: dict[str, str]  # "ns:key" -> value as the engine passes it (strings, JSON for objects)
+    secret_keys: tuple[str, ...]
+
+
+def _engine_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def read_project_name(project_dir: Path) -> str:
+    path = project_dir / "Pulumi.yaml"
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise OfflineError(f"{path}: not found (is --project-dir the project root?)") from None
+    except yaml.YAMLError as err:
+        raise OfflineError(f"{path}: not valid YAML ({err.__class__.__name__})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
+        raise OfflineError(f"{path}: needs a top-level 'name'")
+    return doc["name"]
+
+
+def load_stack_file(project_dir: Path, stack: str) -> StackFile:
+    """Read Pulumi.<stack>.yaml into the flat string map the engine hands a program."""
+    project = read_project_name(project_dir)
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not stack or "/" in stack or not path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise OfflineError(f"unknown stack '{stack}': no {path.name} in {project_dir} (stacks here: {', '.join(known) or 'none'})")
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise OfflineError(f"{path.name}: not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+    config = doc.get("config", {}) if isinstance(doc, dict) else None
+    if not isinstance(config, dict):
+        raise OfflineError(f"{path.name}: 'config' must be a mapping of 'namespace:key' to values")
+    engine: dict[str, str] = {}
+    secrets = []
+    for key, value in config.items():
+        key = str(key)
+        if ":" not in key:
+            key = f"{project}:{key}"  # the CLI does the same for bare keys
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Ciphertext needs the stack's secrets provider; offline we substitute a marked value.
+            engine[key] = SECRET_PLACEHOLDER
+            secrets.append(key)
+        else:
+            engine[key] = _engine_string(value)
+    return StackFile(project, stack, path, engine, tuple(sorted(secrets)))
+
+
+# -- recording -----------------------------------------------------------------------------
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SIG_RESOURCE = "5cf8f73096256a8f31e491e813e4eb8e"
+SIG_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+SIG_OUTPUT = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+SIG_ASSET = "c44067f5952c0a294b673a41bacd8c17"
+SIG_ARCHIVE = "0def7320c3a5731c473e5ecbe6d01bc7"
+
+
+def plain(value: Any) -> Any:
+    """Turn wire values into what the engine shows a policy pack or a preview reader:
+    a resource reference becomes its id (custom) or URN (component), an output value its
+    value, a secret '[secret]'."""
+    if isinstance(value, dict):
+        sig = value.get(SIG_KEY)
+        if sig == SIG_RESOURCE:
+            return value.get("id") or value.get("urn")
+        if sig == SIG_SECRET:
+            return "[secret]"
+        if sig == SIG_OUTPUT:
+            if value.get("secret"):
+                return "[secret]"
+            return plain(value.get("value"))
+        if sig in (SIG_ASSET, SIG_ARCHIVE):
+            return {k: plain(v) for k, v in value.items() if k != SIG_KEY}
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+    options: dict  # ignoreChanges, aliases, retainOnDelete, deleteBeforeReplace, ...
+    id: str = ""
+    outputs: dict = field(default_factory=dict)
+
+
+def _build_recorder_class():
+    from pulumi.runtime.mocks import MockMonitor
+
+    class RecordingMonitor(MockMonitor):
+        """The SDK's mock monitor, plus a record of each full RegisterResourceRequest."""
+
+        def __init__(self, mocks: AwsLikeMocks):
+            super().__init__(mocks)
+            self.registrations: dict[str, Registration] = {}
+            self.stack_outputs: dict[str, Any] = {}
+
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            urn = response.urn
+            inputs = plain(json_format.MessageToDict(request.object)) if request.object else {}
+            outputs = plain(json_format.MessageToDict(response.object)) if response.object else {}
+            if request.type.startswith("pulumi:providers:"):
+                ref = f"{urn}::{response.id}"
+                if isinstance(inputs.get("region"), str):
+                    self.mocks.region_of_provider[ref] = inputs["region"]
+            prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
+            options = {
+                "ignoreChanges": list(request.ignoreChanges),
+                "retainOnDelete": bool(request.retainOnDelete) if request.HasField("retainOnDelete") else False,
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                "replaceOnChanges": list(request.replaceOnChanges),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "aliases": sorted(a.urn for a in request.aliases if a.urn) + list(request.aliasURNs),
+                "customTimeouts": json_format.MessageToDict(request.customTimeouts) if request.HasField("customTimeouts") else {},
+            }
+            self.registrations[urn] = Registration(
+                urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
+                parent=request.parent, provider=request.provider,
+                inputs=inputs, dependencies=sorted(set(request.dependencies)),
+                property_dependencies=prop_deps,
+                protect=bool(request.protect) if request.HasField("protect") else False,
+                options=options, id=response.id if request.custom else "", outputs=outputs,
+            )
+            return response
+
+        def RegisterResourceOutputs(self, request):
+            if request.urn.split("::")[2] == "pulumi:pulumi:Stack" and request.outputs:
+                self.stack_outputs = plain(json_format.MessageToDict(request.outputs))
+            return super().RegisterResourceOutputs(request)
+
+    return RecordingMonitor
+
+
+class _DiagnosticsHandler(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[dict] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            severity = "error" if record.levelno >= logging.ERROR else "warning"
+            self.records.append({"message": record.getMessage(), "severity": severity})
+
+
+@dataclass
+class Capture:
+    project: str
+    stack: str
+    registrations: dict[str, Registration]
+    diagnostics: list[dict]
+    stack_outputs: dict[str, Any]
+    config: dict[str, str]
+    secret_keys: tuple[str, ...]
+
+
+class ProgramError(Exception):
+    """The program failed under the mocks (a config error raised as RunError, or a bug)."""
+
+
+def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
+    """Execute ``__main__.py`` of ``project_dir`` under the mock runtime."""
+    import pulumi
+    from pulumi.runtime import settings as rt_settings
+    from pulumi.runtime.mocks import set_mocks
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    mocks = AwsLikeMocks(stack_file.project, stack_file.stack)
+    monitor = _build_recorder_class()(mocks)
+    handler = _DiagnosticsHandler()
+    logger = logging.getLogger(f"global-platform.offline.{stack_file.stack}")
+    logger.propagate = False
+    logger.handlers = [handler]
+    logger.setLevel(logging.DEBUG)
+
+    pulumi.runtime.set_all_config(dict(stack_file.engine_config), list(stack_file.secret_keys))
+    rt_settings.ROOT.set(None)  # a fresh Stack resource per run, also when run twice in one process
+    set_mocks(mocks, project=stack_file.project, stack=stack_file.stack, preview=True,
+              logger=logger, monitor=monitor)
+    rt_settings.SETTINGS.rpc_manager.clear()
+    rt_settings.SETTINGS.outputs.clear()
+
+    main = project_dir / "__main__.py"
+    added = str(project_dir) not in sys.path
+    if added:
+        sys.path.insert(0, str(project_dir))
+    cwd = os.getcwd()
+    os.chdir(project_dir)
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except pulumi.RunError as err:
+        raise ProgramError(str(err)) from None
+    finally:
+        os.chdir(cwd)
+        if added:
+            sys.path.remove(str(project_dir))
+    return Capture(
+        project=stack_file.project, stack=stack_file.stack,
+        registrations=dict(monitor.registrations), diagnostics=handler.records,
+        stack_outputs=monitor.stack_outputs,
+        config={k: ("[secret]" if k in stack_file.secret_keys else v) for k, v in stack_file.engine_config.items()},
+        secret_keys=stack_file.secret_keys,
+    )
+
+
+def shutdown_event_loop() -> None:
+    """Close the SDK's event loop so the interpreter exits without asyncio noise."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if loop.is_closed():
+        return
+    try:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()

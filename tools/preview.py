@@ -1,0 +1,171 @@
+"""Offline preview: the real program under Pulumi's mock runtime, no AWS, no Pulumi CLI.
+
+    python -m tools.preview STACK [--json PATH] [--baseline PATH] [--project-dir DIR]
+
+Prints the address plan and the resources by region and component; ``--json`` writes the
+``pulumi preview --json`` layout; ``--baseline`` marks each step create / update /
+replace / delete / same against an earlier JSON. Exit 0 on success, 2 on bad input
+(config, arguments, JSON) with one clear message and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Optional
+
+from components.config import ConfigError, raw_from_engine_config
+from components.ipam import TIERS, AddressPlan
+from components.stack import StackSpec, build_stack_spec
+from tools.offline import (Capture, OfflineError, ProgramError, load_stack_file, run_program,
+                           shutdown_event_loop)
+from tools.plan_json import build_preview, dump, load_preview_json
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+OP_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code 2, without the usage dump noise
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
+    p = _Parser(prog="python -m tools.preview", description=__doc__.splitlines()[0])
+    p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--json", type=Path, metavar="PATH", help="write the `pulumi preview --json` layout here")
+    p.add_argument("--baseline", type=Path, metavar="PATH", help="earlier preview JSON to diff against")
+    p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="project root (holds Pulumi.yaml)")
+    p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    return p.parse_args(argv)
+
+
+def preview(stack: str, project_dir: Path = PROJECT_DIR, baseline_path: Optional[Path] = None
+            ) -> tuple[StackSpec, Capture, dict]:
+    """Validate, run and lay out one stack. Raises OfflineError / ConfigError / ProgramError."""
+    stack_file = load_stack_file(project_dir, stack)
+    # Validate before the runtime starts: the same check the program makes, so a bad config
+    # never registers a resource and the message is identical online and offline.
+    spec = build_stack_spec(raw_from_engine_config(stack_file.engine_config),
+                            f"config of stack '{stack}' ({stack_file.path.name})")
+    baseline = load_preview_json(baseline_path, "baseline") if baseline_path else None
+    capture = run_program(project_dir, stack_file)
+    return spec, capture, build_preview(capture, baseline)
+
+
+# -- text rendering ------------------------------------------------------------------------
+def render_address_plan(spec: StackSpec) -> list[str]:
+    cfg, plan = spec.config, spec.plan
+    az = cfg.network.az_count
+    lines = ["Address plan", f"  supernet {cfg.network.supernet}   reserved: "
+             + (", ".join(map(str, cfg.network.reserved_cidrs)) or "none")]
+    for region in sorted(cfg.regions, key=lambda r: r.name):
+        vpc = plan[region.name]
+        pin = "pinned" if vpc.pinned else f"unpinned: add `cidr: {vpc.cidr}` to freeze it"
+        lines.append(f"  {region.name} ({region.role})  VPC {vpc.cidr}  [{pin}]")
+        for tier in TIERS:
+            if tier == "database" and not cfg.network.database_tier:
+                label = "database (slots kept free)"
+            else:
+                label = tier
+            cells = []
+            for s in vpc.tier(tier):
+                mark = "" if s.az_index < az else "*"
+                cells.append(f"{s.az_letter}{mark} {s.cidr} ({s.usable})")
+            lines.append(f"    {label:<27} " + "   ".join(cells))
+    lines.append("    (* = AZ slot kept free for growth; usable addresses in brackets)")
+    return lines
+
+
+def _region_of(urn: str, regs: dict, cache: dict) -> str:
+    if urn in cache:
+        return cache[urn]
+    reg = regs.get(urn)
+    if reg is None or reg.type == "pulumi:pulumi:Stack":
+        result = "(stack)"
+    elif reg.type == "global-platform:platform:Region":
+        result = next((r.inputs.get("region") for r in regs.values()
+                       if r.parent == urn and r.type == "pulumi:providers:aws"), None) or reg.name
+    elif reg.parent:
+        result = _region_of(reg.parent, regs, cache)
+    else:
+        result = "(stack)"
+    cache[urn] = result
+    return result
+
+
+def render_resources(capture: Capture) -> list[str]:
+    regs = capture.registrations
+    cache: dict[str, str] = {}
+    by_region: dict[str, Counter] = defaultdict(Counter)
+    components: dict[str, list[str]] = defaultdict(list)
+    for urn, reg in regs.items():
+        region = _region_of(urn, regs, cache)
+        by_region[region][reg.type] += 1
+        if not reg.custom and reg.type not in ("pulumi:pulumi:Stack", "global-platform:platform:Region"):
+            components[region].append(f"{reg.type} {reg.name}")
+    lines = ["Resources by region and component"]
+    for region in sorted(by_region):
+        counts = by_region[region]
+        lines.append(f"  {region}: {sum(counts.values())} resources")
+        for comp in sorted(components[region]):
+            lines.append(f"    component {comp}")
+        for typ, n in sorted(counts.items()):
+            lines.append(f"    {n:>4}  {typ}")
+    return lines
+
+
+def render_changes(doc: dict) -> list[str]:
+    lines = []
+    changed = [s for s in doc["steps"] if s["op"] not in ("create", "same")] if any(
+        s["op"] != "create" for s in doc["steps"]) else []
+    if changed or any(s["op"] == "same" for s in doc["steps"]):
+        lines.append("Changes against the baseline")
+        for step in doc["steps"]:
+            if step["op"] == "same":
+                continue
+            why = step.get("replaceReasons") or step.get("diffReasons") or []
+            lines.append(f"  {OP_SYMBOL[step['op']]:>2} {step['op']:<8} {step['urn']}" + (f"  [{', '.join(why)}]" if why else ""))
+    return lines
+
+
+def summary_line(stack: str, doc: dict) -> str:
+    summary = doc["changeSummary"]
+    parts = [f"{n} to {op}" if op != "same" else f"{n} unchanged" for op, n in summary.items()]
+    return f"stack {stack}: {len(doc['steps'])} resources; " + (", ".join(parts) or "nothing")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        spec, capture, doc = preview(args.stack, args.project_dir.resolve(), args.baseline)
+    except (OfflineError, ConfigError, ProgramError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        shutdown_event_loop()
+    if not args.quiet:
+        cfg = spec.config
+        print(f"global-platform: stack {args.stack} (environment {cfg.environment}, owner {cfg.owner}, "
+              f"hub {cfg.hub.name}, NAT {cfg.nat_mode}, egress {cfg.network.egress})\n")
+        for block in (render_address_plan(spec), render_resources(capture), render_changes(doc)):
+            if block:
+                print("\n".join(block) + "\n")
+        for d in doc["diagnostics"]:
+            print(f"{d['severity']}: {d['message']}")
+    print(summary_line(args.stack, doc))
+    if args.json:
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(dump(doc))
+        except OSError as err:
+            print(f"error: cannot write {args.json}: {err.strerror}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
