@@ -194,6 +194,13 @@ def semantic_issues(cfg: StackConfig) -> list[ConfigIssue]:
         issues.append(ConfigIssue(
             "network.natGateways",
             f"'{net.nat_gateways}' contradicts egress 'proxy' (no internet path); drop the key or set 'none'"))
+    if cfg.environment == "prod":
+        for i, region in enumerate(cfg.regions):
+            if region.cidr is None:
+                issues.append(ConfigIssue(
+                    f"regions[{i}].cidr",
+                    f"prod VPC blocks must be pinned ({region.name} has none): a VPC that moves is a "
+                    "region rebuilt; run the preview and copy the block it prints"))
     if cfg.environment == "prod" and net.database_tier and net.az_count != 3:
         issues.append(ConfigIssue(
             "network.azCount",

@@ -38,6 +38,14 @@ class NetworkArgs:
         return self.egress == "nat"
 
 
+def _pick_zone(region: str, names: list[str], index: int, wanted: int) -> str:
+    if len(names) < wanted:
+        raise pulumi.RunError(
+            f"global-platform:network.azCount: {region} offers {len(names)} availability zones "
+            f"({', '.join(names)}), fewer than azCount {wanted}")
+    return sorted(names)[index]
+
+
 class RegionalNetwork(pulumi.ComponentResource):
     """VPC, subnet tiers, routing, NAT/IGW (or none), flow logs, endpoints, DB subnet group."""
 
@@ -63,7 +71,8 @@ class RegionalNetwork(pulumi.ComponentResource):
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        self.az_names = [zones.names[i] for i in range(args.az_count)]
+        self.az_names = [zones.names.apply(lambda names, i=i: _pick_zone(ctx.region, names, i, args.az_count))
+                         for i in range(args.az_count)]
 
         tiers = ["workers", "public", "endpoints"] + (["database"] if args.database_tier else [])
         self.subnets: dict[str, list[aws.ec2.Subnet]] = {}

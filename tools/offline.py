@@ -63,13 +63,19 @@ def read_project_name(project_dir: Path) -> str:
     return doc["name"]
 
 
-def load_stack_file(project_dir: Path, stack: str) -> StackFile:
-    """Read Pulumi.<stack>.yaml into the flat string map the engine hands a program."""
+def load_stack_file(project_dir: Path, stack: str, path: Optional[Path] = None) -> StackFile:
+    """Read Pulumi.<stack>.yaml (or ``path``) into the flat string map the engine hands a program."""
     project = read_project_name(project_dir)
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack or "/" in stack or not path.is_file():
+    if path is not None:
+        if not Path(path).is_file():
+            raise OfflineError(f"{path}: stack file not found")
+    elif not stack or "/" in stack or not (project_dir / f"Pulumi.{stack}.yaml").is_file():
+        path = project_dir / f"Pulumi.{stack}.yaml"
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         raise OfflineError(f"unknown stack '{stack}': no {path.name} in {project_dir} (stacks here: {', '.join(known) or 'none'})")
+    else:
+        path = project_dir / f"Pulumi.{stack}.yaml"
+    path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
@@ -171,7 +177,7 @@ def _build_recorder_class():
                 "deleteBeforeReplace": bool(request.deleteBeforeReplace),
                 "replaceOnChanges": list(request.replaceOnChanges),
                 "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                "aliases": sorted(a.urn for a in request.aliases if a.urn) + list(request.aliasURNs),
+                "aliases": sorted({self._alias_urn(request, a) for a in request.aliases} | set(request.aliasURNs)),
                 "customTimeouts": json_format.MessageToDict(request.customTimeouts) if request.HasField("customTimeouts") else {},
             }
             self.registrations[urn] = Registration(
@@ -183,6 +189,20 @@ def _build_recorder_class():
                 options=options, id=response.id if request.custom else "", outputs=outputs,
             )
             return response
+
+        @staticmethod
+        def _alias_urn(request, alias) -> str:
+            """An alias as the engine stores it in state: the URN the resource used to have."""
+            if alias.urn:
+                return alias.urn
+            from pulumi.runtime.settings import get_project, get_stack
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            typ = spec.type or request.type
+            if parent:  # the same rule as MockMonitor.make_urn: parent's own type, then ours
+                typ = parent.split("::")[2].split("$")[-1] + "$" + typ
+            return "urn:pulumi:" + "::".join([spec.stack or get_stack(), spec.project or get_project(),
+                                             typ, spec.name or request.name])
 
         def RegisterResourceOutputs(self, request):
             if request.urn.split("::")[2] == "pulumi:pulumi:Stack" and request.outputs:
@@ -215,7 +235,12 @@ class Capture:
 
 
 class ProgramError(Exception):
-    """The program failed under the mocks (a config error raised as RunError, or a bug)."""
+    """The program failed under the mocks with a RunError (bad config, or a region that cannot
+    hold the plan). ``registrations`` says what had been registered by then."""
+
+    def __init__(self, message: str, registrations: Optional[dict] = None):
+        super().__init__(message)
+        self.registrations = registrations or {}
 
 
 def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
@@ -250,7 +275,7 @@ def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
     except pulumi.RunError as err:
-        raise ProgramError(str(err)) from None
+        raise ProgramError(str(err), dict(monitor.registrations)) from None
     finally:
         os.chdir(cwd)
         if added:

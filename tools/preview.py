@@ -11,6 +11,7 @@ replace / delete / same against an earlier JSON. Exit 0 on success, 2 on bad inp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -38,14 +39,15 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--json", type=Path, metavar="PATH", help="write the `pulumi preview --json` layout here")
     p.add_argument("--baseline", type=Path, metavar="PATH", help="earlier preview JSON to diff against")
     p.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help="project root (holds Pulumi.yaml)")
+    p.add_argument("--stack-file", type=Path, metavar="PATH", help="read this file instead of Pulumi.<stack>.yaml")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     return p.parse_args(argv)
 
 
-def preview(stack: str, project_dir: Path = PROJECT_DIR, baseline_path: Optional[Path] = None
-            ) -> tuple[StackSpec, Capture, dict]:
+def preview(stack: str, project_dir: Path = PROJECT_DIR, baseline_path: Optional[Path] = None,
+            stack_path: Optional[Path] = None) -> tuple[StackSpec, Capture, dict]:
     """Validate, run and lay out one stack. Raises OfflineError / ConfigError / ProgramError."""
-    stack_file = load_stack_file(project_dir, stack)
+    stack_file = load_stack_file(project_dir, stack, stack_path)
     # Validate before the runtime starts: the same check the program makes, so a bad config
     # never registers a resource and the message is identical online and offline.
     spec = build_stack_spec(raw_from_engine_config(stack_file.engine_config),
@@ -140,10 +142,16 @@ def summary_line(stack: str, doc: dict) -> str:
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     try:
-        spec, capture, doc = preview(args.stack, args.project_dir.resolve(), args.baseline)
+        spec, capture, doc = preview(args.stack, args.project_dir.resolve(), args.baseline, args.stack_file)
     except (OfflineError, ConfigError, ProgramError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # a bug in the program, not bad input: say so, keep it short
+        print(f"error: the program failed under the mock runtime: {type(err).__name__}: {err}\n"
+              "(set GP_DEBUG=1 for the traceback)", file=sys.stderr)
+        if os.environ.get("GP_DEBUG"):
+            raise
+        return 1
     finally:
         shutdown_event_loop()
     if not args.quiet:

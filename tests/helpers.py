@@ -1,0 +1,83 @@
+"""Run stacks through the real offline path and look at what they register."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from components.config import NAMESPACE
+from tools.offline import Registration
+from tools.preview import PROJECT_DIR, preview
+
+AWS_NON_TAGGABLE = {
+    "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:iam/rolePolicy:RolePolicy", "aws:kms/alias:Alias",
+}
+
+
+@dataclass
+class StackRun:
+    spec: Any
+    regs: dict[str, Registration]
+    doc: dict
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return sorted((r for r in self.regs.values() if r.type == typ), key=lambda r: r.urn)
+
+    def region_of(self, reg: Registration) -> str:
+        """The region a resource lands in, from its provider (never from its name)."""
+        provider_urn = reg.provider.rsplit("::", 1)[0]
+        return self.regs[provider_urn].inputs["region"]
+
+    def by_id(self, rid: str) -> Optional[Registration]:
+        return next((r for r in self.regs.values() if r.id == rid), None)
+
+
+def stack_yaml(stack: str) -> dict:
+    return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in override.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        elif v is None:
+            out.pop(k, None)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def variant(tmp_path: Path, base: str, **overrides: Any) -> Path:
+    """A stack file like Pulumi.<base>.yaml with some top-level keys replaced or merged
+    (None deletes a key)."""
+    doc = stack_yaml(base)
+    cfg = doc["config"]
+    for key, value in overrides.items():
+        full = f"{NAMESPACE}:{key}"
+        if value is None:
+            cfg.pop(full, None)
+        elif isinstance(value, dict) and isinstance(cfg.get(full), dict):
+            cfg[full] = deep_merge(cfg[full], value)
+        else:
+            cfg[full] = value
+    path = tmp_path / f"Pulumi.{base}-variant.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def run(stack: str, stack_path: Optional[Path] = None, baseline: Optional[Path] = None) -> StackRun:
+    spec, capture, doc = preview(stack, PROJECT_DIR, baseline, stack_path)
+    return StackRun(spec, capture.registrations, doc)
+
+
+@functools.lru_cache(maxsize=None)
+def shipped(stack: str) -> StackRun:
+    """Each shipped stack runs once per test session."""
+    return run(stack)

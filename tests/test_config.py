@@ -1,0 +1,130 @@
+"""Bad config: one clear message naming the key path and the reason, all problems at once,
+exit non-zero, no traceback, nothing registered or written."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from components.config import ConfigError
+from components.stack import build_stack_spec
+from tests.helpers import PROJECT_DIR, stack_yaml, variant
+
+
+def raw(stack="dev", **overrides):
+    cfg = {k.split(":", 1)[1]: v for k, v in stack_yaml(stack)["config"].items()}
+    for key, value in overrides.items():
+        if value is None:
+            cfg.pop(key, None)
+        elif isinstance(value, dict) and isinstance(cfg.get(key), dict):
+            cfg[key] = {**cfg[key], **value}
+        else:
+            cfg[key] = value
+    return cfg
+
+
+def issues_of(**overrides):
+    stack = overrides.pop("_stack", "dev")
+    with pytest.raises(ConfigError) as info:
+        build_stack_spec(raw(stack, **overrides))
+    return {i.path: i.reason for i in info.value.issues}
+
+
+HUB = {"name": "ap-northeast-2", "role": "hub", "cidr": "10.16.0.0/18"}
+SPOKE = {"name": "ap-southeast-1", "role": "spoke", "cidr": "10.16.64.0/18"}
+
+
+@pytest.mark.parametrize("overrides, path, reason", [
+    ({"network": {"supernett": "10.0.0.0/8"}}, "network.supernett", "unknown key"),
+    ({"netwrok": {}}, "netwrok", "unknown key"),
+    ({"network": {"azCount": "three"}}, "network.azCount", "2 or 3"),
+    ({"network": {"azCount": 4}}, "network.azCount", "2 or 3"),
+    ({"regions": [{**HUB, "name": "ap-northeast-9"}, SPOKE]}, "regions[0].name", "not an AWS region"),
+    ({"regions": [HUB, {**SPOKE, "role": "hub"}]}, "regions", "exactly one region must have role 'hub'"),
+    ({"regions": [{**SPOKE, "role": "spoke"}]}, "regions", "exactly one region must have role 'hub'"),
+    ({"regions": []}, "regions", "at least 1"),
+    ({"regions": [HUB, HUB]}, "regions", "more than once"),
+    ({"network": {"supernet": "10.16.0.0/33"}}, "network.supernet", "IPv4"),
+    ({"network": {"supernet": "10.16.0.1/12"}}, "network.supernet", "IPv4"),
+    ({"network": {"vpcPrefixLength": 12}}, "network.vpcPrefixLength", "greater than or equal to 16"),
+    ({"network": {"vpcPrefixLength": 26}}, "network.vpcPrefixLength", "less than or equal to 24"),
+    ({"environment": "qa"}, "environment", "'dev', 'stage' or 'prod'"),
+    ({"owner": None}, "owner", "required key is missing"),
+    ({"network": {"supernet": "10.16.0.0/20"}}, "network.supernet", "smaller than one /18 VPC"),
+    ({"regions": [{**HUB, "cidr": "10.20.0.0/18"}, SPOKE]}, "regions[0].cidr", "overlaps reserved range 10.20.0.0/16"),
+    ({"regions": [{**HUB, "cidr": None}, {**SPOKE, "cidr": None}],
+      "network": {"reservedCidrs": ["10.16.0.0/13", "10.24.0.0/14", "10.28.0.0/15", "10.30.0.0/16", "10.31.0.0/17", "10.31.128.0/18"]}},
+     "network.supernet", "no room"),
+    ({"network": {"egress": "proxy", "natGateways": "single"}}, "network.natGateways", "contradicts egress 'proxy'"),
+    ({"network": {"flowLogRetentionDays": 45}}, "network.flowLogRetentionDays", "not a CloudWatch retention period"),
+    ({"network": {"endpoints": ["ecr api"]}}, "network.endpoints", "not AWS service names"),
+    ({"network": {"workerIpsPerAz": 9000}}, "network.workerIpsPerAz", "lower workerIpsPerAz"),
+])
+def test_each_bad_config_names_its_key(overrides, path, reason):
+    issues = issues_of(**overrides)
+    assert path in issues, f"expected an issue at {path}, got {issues}"
+    assert reason in issues[path], f"{path}: {issues[path]!r} does not say {reason!r}"
+
+
+def test_every_field_error_is_reported_at_once():
+    issues = issues_of(environment="qa", network={"azCount": 5, "vpcPrefixLength": 40, "typo": 1})
+    assert {"environment", "network.azCount", "network.vpcPrefixLength", "network.typo"} <= set(issues)
+
+
+def test_prod_needs_three_azs_with_a_database_tier_and_pinned_blocks():
+    issues = issues_of(_stack="prod", network={"azCount": 2})
+    assert "Aurora" in issues["network.azCount"]
+    prod_regions = raw("prod")["regions"]
+    issues = issues_of(_stack="prod", regions=[{**prod_regions[0]}, {**prod_regions[1], "cidr": None}, prod_regions[2]])
+    assert "must be pinned" in issues["regions[1].cidr"]
+
+
+def test_engine_config_map_is_read_like_pulumi_passes_it():
+    """The engine hands objects over as JSON text and scalars as strings; other namespaces are not ours."""
+    from components.config import raw_from_engine_config, parse_stack_config
+    engine = {f"global-platform:{k}": (json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+              for k, v in raw().items()}
+    engine["global-platform:owner"] = "1234"
+    engine["aws:region"] = "us-east-1"
+    cfg = parse_stack_config(raw_from_engine_config(engine))
+    assert cfg.owner == "1234" and cfg.network.az_count == 2 and cfg.regions[0].name == "ap-northeast-2"
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "tools.preview", *map(str, args)],
+                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_bad_config_exits_2_with_one_message_and_writes_nothing(tmp_path):
+    bad = variant(tmp_path, "dev", network={"azCount": 7, "vpcPrefixLength": 30})
+    out = tmp_path / "plan.json"
+    proc = _cli("dev", "--stack-file", bad, "--json", out)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "global-platform:network.azCount" in proc.stderr
+    assert "global-platform:network.vpcPrefixLength" in proc.stderr
+    assert proc.stdout == "", "nothing may be printed as a plan"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["nosuchstack"], "unknown stack 'nosuchstack'"),
+    (["dev", "--baseline", "{tmp}/missing.json"], "baseline not found"),
+    (["dev", "--baseline", "{tmp}/broken.json"], "not valid JSON"),
+    (["dev", "--frobnicate"], "unrecognized arguments"),
+])
+def test_cli_bad_arguments_and_json(tmp_path, args, needle):
+    (tmp_path / "broken.json").write_text("{not json")
+    proc = _cli(*[a.format(tmp=tmp_path) for a in args])
+    assert proc.returncode == 2, proc.stderr
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_yaml_syntax_error_names_the_file(tmp_path):
+    bad = tmp_path / "Pulumi.broken.yaml"
+    bad.write_text("config:\n  global-platform:environment: [dev\n")
+    proc = _cli("broken", "--stack-file", bad)
+    assert proc.returncode == 2
+    assert "Pulumi.broken.yaml: not valid YAML" in proc.stderr
