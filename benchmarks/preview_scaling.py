@@ -1,0 +1,133 @@
+"""How the offline preview scales with regions, against the SDK floor.
+
+    python -m benchmarks.preview_scaling [--regions 1,2,4,8,16] [--repeat 3]
+
+For each size a fresh child process generates a config of N regions, runs the real
+program under the mock runtime and builds the preview JSON (best of --repeat), then
+registers the same number of bare resources under the same mocks and recorder (the
+floor: what the SDK costs with no program at all). Prints resources, wall time, ms per
+resource, peak RSS and the ratio to the floor. Target: ratio <= 1.3, flat ms/resource.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+# Regions whose mocked zones number at least three (us-west-1 has two).
+REGIONS = ["ap-northeast-2", "ap-northeast-1", "us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
+           "ap-southeast-1", "ap-southeast-2", "ap-south-1", "sa-east-1", "eu-west-2", "eu-north-1",
+           "us-east-2", "ca-central-1", "eu-west-3", "ap-northeast-3"]
+
+
+def stack_config(n: int) -> dict:
+    base = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    regions = [{"name": r, "role": "hub" if i == 0 else "spoke"} for i, r in enumerate(REGIONS[:n])]
+    cfg = dict(base)
+    cfg["global-platform:environment"] = "stage"  # stage: unpinned blocks allowed, planned by the tool
+    cfg["global-platform:regions"] = regions
+    net = dict(base["global-platform:network"])
+    net.update(supernet="10.0.0.0/8", reservedCidrs=["10.100.0.0/16"])
+    cfg["global-platform:network"] = net
+    return {"config": cfg}
+
+
+BARE_PROGRAM = """
+import pulumi
+N = int(pulumi.Config().require("n"))
+for i in range(N):
+    pulumi.CustomResource("bench:index:Bare", f"r{i}", {"index": i})
+"""
+
+# The same payload as the real program (each resource's type, name and plain inputs),
+# registered flat with no program logic: separates what the SDK charges for the size of
+# the inputs from what our program adds on top.
+REPLAY_PROGRAM = """
+import json, pulumi
+for typ, name, inputs in json.load(open("payload.json")):
+    pulumi.CustomResource(typ, name, inputs)
+"""
+
+
+def one(n: int, repeat: int) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from tools.offline import load_stack_file, run_program, shutdown_event_loop
+    from tools.plan_json import build_preview
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        stack_path = tmp / "Pulumi.bench.yaml"
+        stack_path.write_text(yaml.safe_dump(stack_config(n)))
+        best, count = float("inf"), 0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            cap = run_program(ROOT, load_stack_file(ROOT, "bench", stack_path))
+            doc = build_preview(cap)
+            best = min(best, time.perf_counter() - t0)
+            count = len(doc["steps"])
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        floor_dir = tmp / "floor"
+        floor_dir.mkdir()
+        (floor_dir / "Pulumi.yaml").write_text("name: floor\nruntime: python\n")
+        (floor_dir / "Pulumi.f.yaml").write_text(f"config:\n  floor:n: {count}\n")
+        (floor_dir / "__main__.py").write_text(BARE_PROGRAM)
+        floor = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fcap = run_program(floor_dir, load_stack_file(floor_dir, "f"))
+            build_preview(fcap)
+            floor = min(floor, time.perf_counter() - t0)
+        replay_dir = tmp / "replay"
+        replay_dir.mkdir()
+        (replay_dir / "Pulumi.yaml").write_text("name: replay\nruntime: python\n")
+        (replay_dir / "Pulumi.r.yaml").write_text("config: {}\n")
+        (replay_dir / "__main__.py").write_text(REPLAY_PROGRAM)
+        payload = [(r.type.replace("pulumi:providers:", "bench:providers:"), r.name, r.inputs)
+                   for r in cap.registrations.values() if r.type != "pulumi:pulumi:Stack"]
+        (replay_dir / "payload.json").write_text(json.dumps(payload))
+        replay = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            rcap = run_program(replay_dir, load_stack_file(replay_dir, "r"))
+            build_preview(rcap)
+            replay = min(replay, time.perf_counter() - t0)
+        shutdown_event_loop()
+    return {"regions": n, "resources": count, "seconds": best, "floor": floor, "replay": replay, "peak_mb": peak_mb}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.preview_scaling")
+    p.add_argument("--regions", default="1,2,4,8,16")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.repeat)))
+        return 0
+    print(f"{'regions':>7} {'resources':>9} {'wall s':>7} {'ms/res':>7} {'floor s':>8} {'ratio':>6} "
+          f"{'replay s':>9} {'ratio':>6} {'peak MB':>8}")
+    for n in [int(x) for x in args.regions.split(",")]:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.preview_scaling", "--one", str(n),
+                              "--repeat", str(args.repeat)], cwd=ROOT, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stderr, file=sys.stderr)
+            return 1
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['regions']:>7} {r['resources']:>9} {r['seconds']:>7.2f} {1000 * r['seconds'] / r['resources']:>7.2f} "
+              f"{r['floor']:>8.2f} {r['seconds'] / r['floor']:>6.2f} {r['replay']:>9.2f} "
+              f"{r['seconds'] / r['replay']:>6.2f} {r['peak_mb']:>8.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
