@@ -27,22 +27,13 @@ def region_short_code(region: str) -> str:
     return "".join(_DIRECTIONS.get(p, p) for p in parts)
 
 
+# Region-code prefix -> ARN partition; the first match wins, so longer prefixes come first.
+_PARTITIONS = (("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"), ("eu-isoe-", "aws-iso-e"),
+               ("us-iso-", "aws-iso"), ("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"), ("eusc-", "aws-eusc"))
+
+
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    if region.startswith("us-isof-"):
-        return "aws-iso-f"
-    if region.startswith("eu-isoe-"):
-        return "aws-iso-e"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    if region.startswith("eusc-"):
-        return "aws-eusc"
-    return "aws"
+    return next((part for prefix, part in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 def dns_suffix_of(region: str) -> str:
