@@ -10,10 +10,13 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
+from urllib.parse import urlsplit
 from typing import Any, Literal, Mapping, Optional
 
 import pulumi_aws
+
+from .topology import derived_asn, is_private_asn
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -118,12 +121,87 @@ class NetworkSpec(_Model):
         return value
 
 
+# What nodes and controllers need to reach AWS with no internet path (air-gapped stacks).
+AIRGAP_ENDPOINTS = ("autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
+                    "elasticloadbalancing", "kms", "logs", "ssm", "ssmmessages", "sts")
+
+_SLUG = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
+
+
+class TransitGatewaySpec(_Model):
+    base_asn: int = Field(64512, description="Per-region ASNs derive from it by region name.")
+    amazon_side_asn: dict[str, int] = Field(default_factory=dict, description="Region -> ASN overrides.")
+    default_route_table_association: Literal["enable", "disable"] = "disable"
+    default_route_table_propagation: Literal["enable", "disable"] = "disable"
+
+
+class VpnSpec(_Model):
+    ip: IPv4Address = Field(description="Public IP of the on-prem VPN device.")
+    bgp_asn: int = Field(ge=1, le=4294967294, description="The on-prem side's BGP ASN.")
+    region: str = Field(description="Region whose transit gateway terminates the VPN.")
+
+
+class DirectConnectSpec(_Model):
+    region: str = Field(description="Region whose transit gateway associates with the DX gateway.")
+    amazon_side_asn: int = Field(64600, description="ASN of the Direct Connect gateway (private range).")
+    allowed_prefixes: Optional[list[IPv4Network]] = Field(
+        None, description="Prefixes advertised to on-prem; default: every VPC reachable from the region.")
+
+
+class OnPremSite(_Model):
+    name: str = Field(pattern=_SLUG)
+    cidrs: list[IPv4Network] = Field(min_length=1)
+    vpn: Optional[VpnSpec] = None
+    direct_connect: Optional[DirectConnectSpec] = None
+
+    @property
+    def link_region(self) -> Optional[str]:
+        link = self.vpn or self.direct_connect
+        return link.region if link else None
+
+
+class ResolverSpec(_Model):
+    dns_servers: list[IPv4Address] = Field(min_length=1, description="On-prem DNS servers.")
+    forward_domains: list[str] = Field(min_length=1, description="Domains forwarded to them.")
+    inbound: Literal["hub", "all", "none"] = Field("hub", description="Where on-prem can resolve VPC names.")
+
+    @field_validator("forward_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        bad = [d for d in value if not d or d.startswith(".") or " " in d or "." not in d.strip(".")]
+        if bad:
+            raise ValueError(f"not domain names: {bad}")
+        return value
+
+
+class ConnectivitySpec(_Model):
+    transit_gateway: TransitGatewaySpec = Field(default_factory=TransitGatewaySpec)
+    peering: Literal["mesh", "hubSpoke", "none"] = "hubSpoke"
+    on_prem: list[OnPremSite] = Field(default_factory=list)
+    resolver: Optional[ResolverSpec] = None
+
+
+class ProxySpec(_Model):
+    url: str = Field(description="http(s)://host:port of the egress proxy.")
+    no_proxy: list[str] = Field(default_factory=list, description="Extra NO_PROXY entries.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.port is None:
+            raise ValueError(f"'{value}' is not http(s)://host:port")
+        return value
+
+
 class StackConfig(_Model):
     environment: Literal["dev", "stage", "prod"]
     owner: str = Field(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$",
                        description="Team that owns the stack; goes into every tag set.")
     regions: list[RegionSpec] = Field(min_length=1)
     network: NetworkSpec
+    connectivity: ConnectivitySpec = Field(default_factory=ConnectivitySpec)
+    proxy: Optional[ProxySpec] = None
 
     @field_validator("regions")
     @classmethod
@@ -152,6 +230,22 @@ class StackConfig(_Model):
     @property
     def hub(self) -> RegionSpec:
         return next(r for r in self.regions if r.role == "hub")
+
+    @property
+    def region_names(self) -> list[str]:
+        return sorted(r.name for r in self.regions)
+
+    @property
+    def interface_endpoints(self) -> tuple[str, ...]:
+        """Listed endpoints, plus what an air-gapped region cannot work without."""
+        wanted = set(self.network.endpoints)
+        if self.network.egress == "proxy":
+            wanted |= set(AIRGAP_ENDPOINTS)
+        return tuple(sorted(wanted))
+
+    def tgw_asns(self) -> dict[str, int]:
+        tgw = self.connectivity.transit_gateway
+        return {r: tgw.amazon_side_asn.get(r, derived_asn(r, tgw.base_asn)) for r in self.region_names}
 
 
 TOP_LEVEL_KEYS = tuple(
@@ -201,6 +295,10 @@ def semantic_issues(cfg: StackConfig) -> list[ConfigIssue]:
                     f"regions[{i}].cidr",
                     f"prod VPC blocks must be pinned ({region.name} has none): a VPC that moves is a "
                     "region rebuilt; run the preview and copy the block it prints"))
+    issues += _connectivity_issues(cfg)
+    if net.egress == "proxy" and cfg.proxy is None:
+        issues.append(ConfigIssue("proxy.url", "egress 'proxy' needs the proxy's url (http://host:port): "
+                                  "nodes and ArgoCD have no other way out"))
     if cfg.environment == "prod" and net.database_tier and net.az_count != 3:
         issues.append(ConfigIssue(
             "network.azCount",
@@ -208,16 +306,72 @@ def semantic_issues(cfg: StackConfig) -> list[ConfigIssue]:
     return issues
 
 
+def _connectivity_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    conn, regions = cfg.connectivity, set(cfg.region_names)
+    tgw = conn.transit_gateway
+    if not is_private_asn(tgw.base_asn):
+        issues.append(ConfigIssue("connectivity.transitGateway.baseAsn",
+                                  f"{tgw.base_asn} is not a private ASN (64512-65534 or 4200000000-4294967294)"))
+    for region, asn in tgw.amazon_side_asn.items():
+        path = f"connectivity.transitGateway.amazonSideAsn.{region}"
+        if region not in regions:
+            issues.append(ConfigIssue(path, f"'{region}' is not one of this stack's regions"))
+        if not is_private_asn(asn):
+            issues.append(ConfigIssue(path, f"{asn} is not a private ASN (64512-65534 or 4200000000-4294967294)"))
+    if not issues:
+        by_asn: dict[int, list[str]] = {}
+        for region, asn in cfg.tgw_asns().items():
+            by_asn.setdefault(asn, []).append(region)
+        for asn, shared in sorted(by_asn.items()):
+            if len(shared) > 1:
+                issues.append(ConfigIssue("connectivity.transitGateway.amazonSideAsn",
+                                          f"ASN {asn} is shared by {', '.join(shared)}; give one an explicit ASN"))
+    tgw_asns = set(cfg.tgw_asns().values()) if not issues else set()
+
+    reserved = cfg.network.reserved_cidrs
+    names = [s.name for s in conn.on_prem]
+    for i, site in enumerate(conn.on_prem):
+        base = f"connectivity.onPrem[{i}]"
+        if names.count(site.name) > 1:
+            issues.append(ConfigIssue(f"{base}.name", f"site '{site.name}' is listed more than once"))
+        for j, cidr in enumerate(site.cidrs):
+            if not any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
+                issues.append(ConfigIssue(f"{base}.cidrs[{j}]", f"{cidr} is not inside network.reservedCidrs; "
+                                          "reserve it there so no VPC is ever planned over it"))
+        for key, link in (("vpn", site.vpn), ("directConnect", site.direct_connect)):
+            if link is not None and link.region not in regions:
+                issues.append(ConfigIssue(f"{base}.{key}.region",
+                                          f"'{link.region}' is not one of this stack's regions ({', '.join(sorted(regions))})"))
+        if site.vpn and site.direct_connect and site.vpn.region != site.direct_connect.region:
+            issues.append(ConfigIssue(f"{base}.directConnect.region",
+                                      "a site's VPN and Direct Connect must land in the same region (VPN backs up DX)"))
+        if site.vpn and site.vpn.bgp_asn in tgw_asns:
+            issues.append(ConfigIssue(f"{base}.vpn.bgpAsn", f"{site.vpn.bgp_asn} is also a transit gateway's ASN"))
+        if site.direct_connect:
+            dx_asn = site.direct_connect.amazon_side_asn
+            if not is_private_asn(dx_asn) or dx_asn in tgw_asns:
+                issues.append(ConfigIssue(f"{base}.directConnect.amazonSideAsn",
+                                          f"{dx_asn} must be a private ASN not used by a transit gateway"))
+    if conn.resolver:
+        site_cidrs = [c for s in conn.on_prem for c in s.cidrs]
+        if not conn.on_prem:
+            issues.append(ConfigIssue("connectivity.resolver", "forwarding to on-prem DNS needs connectivity.onPrem sites"))
+        for k, ip in enumerate(conn.resolver.dns_servers):
+            if site_cidrs and not any(ip in c for c in site_cidrs):
+                issues.append(ConfigIssue(f"connectivity.resolver.dnsServers[{k}]",
+                                          f"{ip} is in no on-prem site's cidrs, so no route leads to it"))
+    return issues
+
+
 def parse_stack_config(raw: Mapping[str, Any], source: str = "stack config") -> StackConfig:
-    """Validate a plain dict (keys without the namespace) into a StackConfig, or raise ConfigError."""
+    """Validate a plain dict (keys without the namespace) into a StackConfig, or raise ConfigError.
+    Types and per-field rules only; cross-section rules are ``semantic_issues`` (components.stack
+    reports them together with the address plan's)."""
     try:
-        cfg = StackConfig.model_validate(dict(raw))
+        return StackConfig.model_validate(dict(raw))
     except ValidationError as err:
         raise ConfigError(_issues_from_validation(err), source) from None
-    issues = semantic_issues(cfg)
-    if issues:
-        raise ConfigError(issues, source)
-    return cfg
 
 
 def _decode_engine_value(value: Any) -> Any:

@@ -132,9 +132,12 @@ class RegionalNetwork(pulumi.ComponentResource):
         ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
         tables: dict[str, list[aws.ec2.RouteTable]] = {}
+        self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}  # key -> table, for TGW routes
 
         def table(key: str, tier: str, azs: range) -> aws.ec2.RouteTable:
             rt = aws.ec2.RouteTable(ctx.name("rt", key), vpc_id=self.vpc.id, tags=ctx.tags(f"rt-{key}"), opts=child)
+            if tier != "public":
+                self.private_route_tables[key] = rt
             for az in azs:
                 aws.ec2.RouteTableAssociation(
                     ctx.name("rta", tier, "abc"[az]),

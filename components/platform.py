@@ -1,4 +1,5 @@
-"""Composes the platform: one RegionalPlatform per region, each on its own AWS provider."""
+"""Composes the platform: one RegionalPlatform per region, each on its own AWS provider,
+then the inter-region peerings that join their transit gateways."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .connectivity import PeerEnd, RegionalTransit, ResolverArgs, SiteLink, TransitArgs, TransitPeering
 from .ipam import VpcPlan
 from .naming import RegionContext, partition_of
 from .network import NetworkArgs, RegionalNetwork
+from .proxy import proxy_env
 from .stack import StackSpec
+from .topology import destinations, next_hop, peering_pairs, reachable, tgw_routes
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class RegionArgs:
     role: str
     plan: VpcPlan
     network: NetworkArgs
+    transit: Optional[TransitArgs] = None  # vpc ids and route tables are filled in by the component
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -41,7 +46,22 @@ class RegionalPlatform(pulumi.ComponentResource):
             dataclasses.replace(args.network, logs_kms_key_arn=self.logs_key.arn),
             in_region,
         )
-        self.register_outputs({"vpcId": self.network.vpc.id, "cidr": str(args.plan.cidr)})
+        net = self.network
+        self.transit = None
+        if args.transit is not None:
+            self.transit = RegionalTransit(
+                ctx.name("transit"),
+                dataclasses.replace(
+                    args.transit,
+                    vpc_id=net.vpc.id,
+                    attachment_subnet_ids=[s.id for s in net.subnets["endpoints"]],
+                    resolver_subnet_ids=[s.id for s in net.subnets["endpoints"][:2]],
+                    vpc_route_tables={k: rt.id for k, rt in net.private_route_tables.items()},
+                    logs_kms_key_arn=self.logs_key.arn,
+                ),
+                in_region,
+            )
+        self.register_outputs({"vpcId": net.vpc.id, "cidr": str(args.plan.cidr)})
 
 
 def logs_kms_key(ctx: RegionContext, protect: bool, opts: pulumi.ResourceOptions) -> aws.kms.Key:
@@ -79,12 +99,52 @@ def logs_kms_key(ctx: RegionContext, protect: bool, opts: pulumi.ResourceOptions
     return key
 
 
+def _transit_args(spec: StackSpec, ctx: RegionContext, dests, prod: bool) -> TransitArgs:
+    cfg = spec.config
+    conn, region, hub, mode = cfg.connectivity, ctx.region, cfg.hub.name, cfg.connectivity.peering
+    sites = []
+    for site in conn.on_prem:
+        if site.link_region != region:
+            continue
+        dx = site.direct_connect
+        prefixes = ()
+        if dx is not None:
+            prefixes = tuple(str(p) for p in dx.allowed_prefixes) if dx.allowed_prefixes else tuple(
+                d.cidr for d in dests if d.kind == "vpc" and next_hop(region, d.region, hub, mode))
+        sites.append(SiteLink(
+            name=site.name, cidrs=tuple(map(str, site.cidrs)),
+            vpn_ip=str(site.vpn.ip) if site.vpn else None, vpn_bgp_asn=site.vpn.bgp_asn if site.vpn else None,
+            dx_amazon_side_asn=dx.amazon_side_asn if dx else None, dx_allowed_prefixes=prefixes))
+    resolver = None
+    if conn.resolver:
+        reaches_on_prem = any(d.kind == "onprem" for d in reachable(region, dests, hub, mode))
+        inbound = conn.resolver.inbound == "all" or (conn.resolver.inbound == "hub" and region == hub)
+        resolver = ResolverArgs(
+            dns_servers=tuple(map(str, conn.resolver.dns_servers)), domains=tuple(conn.resolver.forward_domains),
+            outbound=reaches_on_prem, inbound=inbound,
+            on_prem_cidrs=tuple(str(c) for s in conn.on_prem for c in s.cidrs))
+    tgw = conn.transit_gateway
+    return TransitArgs(
+        ctx=ctx, asn=cfg.tgw_asns()[region], vpc_id="", vpc_cidr=str(spec.plan[region].cidr),
+        attachment_subnet_ids=(), resolver_subnet_ids=(), vpc_route_tables={},
+        remote=tuple(reachable(region, dests, hub, mode)),
+        association=tgw.default_route_table_association, propagation=tgw.default_route_table_propagation,
+        sites=tuple(sites), resolver=resolver, log_retention_days=cfg.network.flow_log_retention_days,
+        protect_stateful=prod)
+
+
 def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
     cfg = spec.config
     prod = cfg.environment == "prod"
-    regions = {}
+    conn, hub, mode = cfg.connectivity, cfg.hub.name, cfg.connectivity.peering
+    dests = destinations(
+        {r: str(v.cidr) for r, v in spec.plan.vpcs.items()},
+        [(s.name, s.link_region, [str(c) for c in s.cidrs]) for s in conn.on_prem if s.link_region])
+
+    regions: dict[str, RegionalPlatform] = {}
+    contexts: dict[str, RegionContext] = {}
     for region in sorted(cfg.regions, key=lambda r: r.name):
-        ctx = RegionContext(region.name, cfg.environment, cfg.owner)
+        ctx = contexts[region.name] = RegionContext(region.name, cfg.environment, cfg.owner)
         plan = spec.plan[region.name]
         network = NetworkArgs(
             ctx=ctx,
@@ -92,21 +152,35 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
             az_count=cfg.network.az_count,
             nat_mode=cfg.nat_mode,
             egress=cfg.network.egress,
-            interface_endpoints=tuple(cfg.network.endpoints),
+            interface_endpoints=cfg.interface_endpoints,
             database_tier=cfg.network.database_tier,
             flow_log_retention_days=cfg.network.flow_log_retention_days,
             protect_stateful=prod,
         )
-        regions[region.name] = RegionalPlatform(RegionArgs(ctx, region.role, plan, network))
+        transit = _transit_args(spec, ctx, dests, prod)
+        regions[region.name] = RegionalPlatform(RegionArgs(ctx, region.role, plan, network, transit))
+
+    for a, b in peering_pairs(cfg.region_names, hub, mode):
+        ends = []
+        for me, other in ((a, b), (b, a)):
+            routes = tuple(tgw_routes(me, dests, hub, mode).get(other, []))
+            ends.append(PeerEnd(contexts[me], regions[me].provider, regions[me].transit, routes))
+        TransitPeering(ends[0], ends[1], conn.transit_gateway.default_route_table_association)
 
     pulumi.export("environment", cfg.environment)
-    pulumi.export("hubRegion", cfg.hub.name)
+    pulumi.export("hubRegion", hub)
     pulumi.export("regions", {
         name: {
             "vpcId": rp.network.vpc.id,
             "cidr": str(spec.plan[name].cidr),
             "subnets": {tier: [s.id for s in subs] for tier, subs in rp.network.subnets.items()},
+            "transitGatewayId": rp.transit.tgw.id,
+            "resolverInboundIps": (rp.transit.resolver_inbound.ip_addresses.apply(lambda ips: [i["ip"] for i in ips or []])
+                                   if rp.transit.resolver_inbound else []),
         }
         for name, rp in regions.items()
     })
+    proxies = {name: proxy_env(spec, name) for name in regions}
+    if any(proxies.values()):
+        pulumi.export("proxy", {name: p.as_env() for name, p in proxies.items() if p})
     return regions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .config import ConfigError, ConfigIssue, StackConfig, parse_stack_config
+from .config import ConfigError, ConfigIssue, StackConfig, parse_stack_config, semantic_issues
 from .ipam import AddressPlan, PlanErrors, RegionRequest, plan_addresses
 
 
@@ -29,9 +29,26 @@ def address_plan(cfg: StackConfig, source: str = "stack config") -> AddressPlan:
         raise ConfigError([ConfigIssue(e.path, e.reason) for e in err.errors], source) from None
 
 
+def _checked(cfg: StackConfig, source: str) -> StackSpec:
+    """Cross-section rules and the address plan, every problem reported at once."""
+    issues = semantic_issues(cfg)
+    try:
+        plan = address_plan(cfg, source)
+    except ConfigError as err:
+        raise ConfigError(issues + err.issues, source) from None
+    for i, site in enumerate(cfg.connectivity.on_prem):
+        for j, cidr in enumerate(site.cidrs):
+            for region, vpc in sorted(plan.vpcs.items()):
+                if cidr.overlaps(vpc.cidr):
+                    issues.append(ConfigIssue(f"connectivity.onPrem[{i}].cidrs[{j}]",
+                                              f"{cidr} overlaps the VPC of {region} ({vpc.cidr})"))
+    if issues:
+        raise ConfigError(issues, source)
+    return StackSpec(cfg, plan)
+
+
 def build_stack_spec(raw: Mapping[str, Any], source: str = "stack config") -> StackSpec:
-    cfg = parse_stack_config(raw, source)
-    return StackSpec(cfg, address_plan(cfg, source))
+    return _checked(parse_stack_config(raw, source), source)
 
 
 def load_stack_spec_from_pulumi() -> StackSpec:
@@ -39,6 +56,5 @@ def load_stack_spec_from_pulumi() -> StackSpec:
     from .config import load_from_pulumi
     import pulumi
 
-    cfg = load_from_pulumi()
     source = f"config of stack '{pulumi.get_stack()}' (Pulumi.{pulumi.get_stack()}.yaml)"
-    return StackSpec(cfg, address_plan(cfg, source))
+    return _checked(load_from_pulumi(), source)

@@ -14,10 +14,6 @@ from components.config import NAMESPACE
 from tools.offline import Registration
 from tools.preview import PROJECT_DIR, preview
 
-AWS_NON_TAGGABLE = {
-    "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
-    "aws:iam/rolePolicy:RolePolicy", "aws:kms/alias:Alias",
-}
 
 
 @dataclass

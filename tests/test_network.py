@@ -6,11 +6,12 @@ from ipaddress import IPv4Network
 import pytest
 
 from components.naming import REQUIRED_TAG_KEYS, region_short_code
-from tests.helpers import AWS_NON_TAGGABLE, run, shipped, variant
+from components.aws_types import is_taggable
+from tests.helpers import run, shipped, variant
 
 import pulumi_aws
 
-STACKS = ["dev", "prod"]
+STACKS = ["dev", "prod", "airgap"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -62,7 +63,7 @@ def test_ap_northeast_1_uses_the_zones_that_exist():
     assert zones == {"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"}
 
 
-@pytest.mark.parametrize("stack, per_region", [("dev", 1), ("prod", 3)])
+@pytest.mark.parametrize("stack, per_region", [("dev", 1), ("prod", 3), ("airgap", 0)])
 def test_nat_gateways_per_mode(stack, per_region):
     r = shipped(stack)
     nats = r.of_type("aws:ec2/natGateway:NatGateway")
@@ -84,13 +85,26 @@ def test_workers_route_to_their_own_azs_nat_when_per_az():
         assert route.name[-1] == nat.name[-1], f"{route.urn} crosses AZs to {nat.urn}"
 
 
-def test_proxy_egress_has_no_internet_path(tmp_path):
-    r = run("dev", variant(tmp_path, "dev", network={"egress": "proxy", "natGateways": None}))
+def test_airgap_stack_has_no_internet_path():
+    r = shipped("airgap")
     for typ in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip",
                 "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"):
         assert r.of_type(typ) == [], f"{typ} exists: {[x.urn for x in r.of_type(typ)]}"
     for route in r.of_type("aws:ec2/route:Route"):
         assert route.inputs.get("destinationCidrBlock") != "0.0.0.0/0", f"{route.urn} leads out"
+        assert not route.inputs.get("gatewayId") and not route.inputs.get("natGatewayId"), route.urn
+    for subnet in r.of_type("aws:ec2/subnet:Subnet"):
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False, subnet.urn
+
+
+def test_airgap_stack_reaches_aws_through_endpoints():
+    r = shipped("airgap")
+    needed = {"ecr.api", "ecr.dkr", "sts", "ec2", "logs", "ssm", "eks", "elasticloadbalancing", "autoscaling"}
+    for vpc in r.of_type("aws:ec2/vpc:Vpc"):
+        region = r.region_of(vpc)
+        services = {e.inputs["serviceName"].split(f"{region}.", 1)[1]
+                    for e in r.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcId"] == vpc.id}
+        assert needed | {"s3", "secretsmanager"} <= services, f"{vpc.urn} lacks {needed - services}"
 
 
 def test_nat_none_keeps_igw_for_public_but_no_nat(tmp_path):
@@ -129,7 +143,7 @@ def test_default_security_group_is_locked_in_every_vpc(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_endpoints_gateway_and_interface(stack):
     r = shipped(stack)
-    wanted = set(r.spec.config.network.endpoints)
+    wanted = set(r.spec.config.interface_endpoints)
     eps = r.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
     for vpc in r.of_type("aws:ec2/vpc:Vpc"):
         region = r.region_of(vpc)
@@ -173,7 +187,7 @@ def test_every_taggable_aws_resource_carries_the_standard_tags(stack):
     env, owner = r.spec.config.environment, r.spec.config.owner
     checked = 0
     for reg in r.regs.values():
-        if not reg.custom or not reg.type.startswith("aws:") or reg.type in AWS_NON_TAGGABLE:
+        if not reg.custom or not is_taggable(reg.type):
             continue
         tags = reg.inputs.get("tags") or {}
         missing = [k for k in REQUIRED_TAG_KEYS if k not in tags]
@@ -182,6 +196,12 @@ def test_every_taggable_aws_resource_carries_the_standard_tags(stack):
             (env, owner, "pulumi", r.region_of(reg)), reg.urn
         checked += 1
     assert checked > 30
+
+
+def test_taggable_is_read_from_the_sdk():
+    assert is_taggable("aws:ec2/vpc:Vpc") and is_taggable("aws:ec2transitgateway/transitGateway:TransitGateway")
+    assert not is_taggable("aws:ec2/route:Route") and not is_taggable("aws:kms/alias:Alias")
+    assert not is_taggable("aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation")
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -67,8 +67,12 @@ def test_mocks_answer_like_aws_not_echoes():
     assert role.outputs["arn"] == f"arn:aws:iam::123456789012:role/{role.id}"
     eip = r.of_type("aws:ec2/eip:Eip")[0]
     assert eip.id.startswith("eipalloc-") and eip.outputs["publicIp"].count(".") == 3
-    ids = [x.id for x in r.regs.values() if x.custom and not x.type.startswith("pulumi:providers")]
+    accepter = "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter"
+    ids = [x.id for x in r.regs.values() if x.custom and not x.type.startswith("pulumi:providers") and x.type != accepter]
     assert len(ids) == len(set(ids)), "two resources share an id"
+    # As in AWS, a peering accepter's id is the attachment's own id.
+    attachments = {a.id for a in r.of_type("aws:ec2transitgateway/peeringAttachment:PeeringAttachment")}
+    assert {a.id for a in r.of_type(accepter)} == attachments and len(attachments) == 3
 
 
 def _write(tmp_path, name, doc):
@@ -90,7 +94,7 @@ def test_baseline_marks_create_update_replace_delete_same(tmp_path):
     assert vpc["op"] == "replace" and vpc["replaceReasons"] == ["cidrBlock"], vpc
     assert vpc["oldState"]["inputs"]["cidrBlock"] == "10.16.0.0/18"
     log_groups = [s for s in doc["steps"] if s["urn"].split("::")[2].endswith("aws:cloudwatch/logGroup:LogGroup")]
-    assert len(log_groups) == 2 and {s["op"] for s in log_groups} == {"update"}
+    assert len(log_groups) == 3 and {s["op"] for s in log_groups} == {"update"}  # 2 flow logs + 1 VPN
     assert all("retentionInDays" in s["diffReasons"] for s in log_groups)
     assert ops[("aws:ec2/vpcEndpoint:VpcEndpoint", "apne2-vpce-ssm")]["op"] == "create"
     gone = ops[("aws:ec2/vpcEndpoint:VpcEndpoint", "apne2-vpce-ecr-dkr")]

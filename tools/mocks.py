@@ -131,9 +131,10 @@ class AwsLikeMocks(Mocks):
         if typ in NAME_IS_ID:
             rid = phys_name
             outputs["name"] = phys_name
-        elif typ == "aws:kms/key:Key":
+        elif typ in ("aws:kms/key:Key", "aws:directconnect/gateway:Gateway"):
             rid = str(uuid.UUID(seed[:32]))
-            outputs["keyId"] = rid
+        elif typ == "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter":
+            rid = inputs["transitGatewayAttachmentId"]  # the accepter *is* the peering attachment
         elif typ.startswith("aws:"):
             prefix = ID_PREFIX.get(typ, "")
             rid = prefix + seed[:17]
@@ -165,10 +166,28 @@ class AwsLikeMocks(Mocks):
             return {"state": "available", "prefixListId": "pl-" + seed[17:25],
                     "dnsEntries": [{"dnsName": f"{rid}.{svc.split('.', 3)[-1]}.{region}.vpce.{dns_suffix_of(region)}",
                                     "hostedZoneId": "Z" + seed[20:33].upper()}]}
+        if typ == "aws:ec2transitgateway/transitGateway:TransitGateway":
+            return {"associationDefaultRouteTableId": "tgw-rtb-" + seed[17:34],
+                    "propagationDefaultRouteTableId": "tgw-rtb-" + seed[17:34], "ownerId": ACCOUNT_ID}
+        if typ == "aws:ec2/vpnConnection:VpnConnection":
+            return {"transitGatewayAttachmentId": "tgw-attach-" + seed[17:34],
+                    "tunnel1Address": ip, "tunnel2Address": f"3.{int(seed[6:8], 16)}.{int(seed[8:10], 16)}.9",
+                    "tunnel1PresharedKey": "[secret]", "tunnel2PresharedKey": "[secret]"}
+        if typ == "aws:directconnect/gatewayAssociation:GatewayAssociation":
+            return {"transitGatewayAttachmentId": "tgw-attach-" + seed[17:34],
+                    "dxGatewayAssociationId": str(uuid.UUID(seed[32:64]))}
+        if typ == "aws:route53/resolverEndpoint:ResolverEndpoint":
+            addrs = []
+            for i, entry in enumerate(inputs.get("ipAddresses") or []):
+                addrs.append({**entry, "ip": entry.get("ip") or f"10.255.{int(seed[i * 2:i * 2 + 2], 16)}.{10 + i}",
+                              "ipId": "rni-" + seed[i:i + 17]})
+            return {"ipAddresses": addrs, "hostVpcId": "vpc-" + seed[17:34]}
         if typ == "aws:iam/role:Role":
             return {"uniqueId": "AROA" + seed[:17].upper()}
         if typ == "aws:kms/key:Key":
             return {"keyId": rid}
+        if typ == "aws:directconnect/gateway:Gateway":
+            return {"ownerAccountId": ACCOUNT_ID}
         return {}
 
     def call(self, args: MockCallArgs) -> dict:

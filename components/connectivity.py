@@ -1,0 +1,283 @@
+"""Connectivity: a transit gateway per region, inter-region TGW peering with static routes,
+site-to-site VPN and Direct Connect to on-prem, and Route 53 Resolver for hybrid DNS.
+
+``RegionalTransit`` lives under a region's component (its provider is inherited);
+``TransitPeering`` joins two regions and so takes both providers explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .naming import RegionContext
+from .topology import Destination
+
+# Strong IKEv2 proposals only: AES-GCM/AES-256, SHA-2, ECP DH groups.
+PHASE_ENCRYPTION = ["AES256", "AES256-GCM-16"]
+PHASE_INTEGRITY = ["SHA2-256", "SHA2-384", "SHA2-512"]
+PHASE_DH_GROUPS = [19, 20, 21]
+
+
+def cidr_slug(cidr: str) -> str:
+    return cidr.replace(".", "-").replace("/", "-")
+
+
+@dataclass(frozen=True)
+class SiteLink:
+    """An on-prem site whose VPN and/or Direct Connect terminate in this region."""
+    name: str
+    cidrs: tuple[str, ...]
+    vpn_ip: Optional[str] = None
+    vpn_bgp_asn: Optional[int] = None
+    dx_amazon_side_asn: Optional[int] = None
+    dx_allowed_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResolverArgs:
+    dns_servers: tuple[str, ...]
+    domains: tuple[str, ...]
+    outbound: bool
+    inbound: bool
+    on_prem_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TransitArgs:
+    ctx: RegionContext
+    asn: int
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    attachment_subnet_ids: Sequence[pulumi.Input[str]]  # endpoint tier, one per AZ
+    resolver_subnet_ids: Sequence[pulumi.Input[str]]  # two AZs
+    vpc_route_tables: dict[str, pulumi.Input[str]]  # key -> route table id (private tiers)
+    remote: tuple[Destination, ...]  # what the VPC sends to the TGW
+    association: str = "disable"
+    propagation: str = "disable"
+    sites: tuple[SiteLink, ...] = ()
+    resolver: Optional[ResolverArgs] = None
+    logs_kms_key_arn: Optional[pulumi.Input[str]] = None
+    log_retention_days: int = 90
+    protect_stateful: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class RegionalTransit(pulumi.ComponentResource):
+    def __init__(self, name: str, args: TransitArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:connectivity:RegionalTransit", name, None, opts)
+        ctx = args.ctx
+        self._args = args
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.tgw = aws.ec2transitgateway.TransitGateway(
+            ctx.name("tgw"),
+            description=f"{ctx.environment} platform transit gateway in {ctx.region}",
+            amazon_side_asn=args.asn,
+            auto_accept_shared_attachments="disable",
+            default_route_table_association=args.association,
+            default_route_table_propagation=args.propagation,
+            dns_support="enable",
+            vpn_ecmp_support="enable",
+            tags=ctx.tags("tgw"),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_stateful),
+        )
+        if args.association == "enable":
+            self.route_table_id = self.tgw.association_default_route_table_id
+        else:
+            self.route_table_id = aws.ec2transitgateway.RouteTable(
+                ctx.name("tgw-rt"), transit_gateway_id=self.tgw.id, tags=ctx.tags("tgw-rt"), opts=child).id
+
+        self.vpc_attachment = aws.ec2transitgateway.VpcAttachment(
+            ctx.name("tgw-vpc"),
+            transit_gateway_id=self.tgw.id,
+            vpc_id=args.vpc_id,
+            subnet_ids=list(args.attachment_subnet_ids),
+            dns_support="enable",
+            # Must match the TGW's defaults, or AWS associates the attachment twice.
+            transit_gateway_default_route_table_association=args.association == "enable",
+            transit_gateway_default_route_table_propagation=args.propagation == "enable",
+            tags=ctx.tags("tgw-vpc"),
+            opts=child,
+        )
+        self.attach("vpc", self.vpc_attachment.id, propagate=True)
+
+        for key, table_id in sorted(args.vpc_route_tables.items()):
+            for dest in args.remote:
+                aws.ec2.Route(
+                    ctx.name("to-tgw", key, cidr_slug(dest.cidr)),
+                    route_table_id=table_id,
+                    destination_cidr_block=dest.cidr,
+                    transit_gateway_id=self.tgw.id,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.vpc_attachment]),
+                )
+
+        self.vpns = [self._vpn(site) for site in args.sites if site.vpn_ip]
+        self.dx = [self._direct_connect(site) for site in args.sites if site.dx_amazon_side_asn]
+        self.resolver_inbound = None
+        if args.resolver:
+            self._resolver(args.resolver)
+        self.register_outputs({"transitGatewayId": self.tgw.id, "routeTableId": self.route_table_id})
+
+    def attach(self, key: str, attachment_id: pulumi.Input[str], propagate: bool,
+               depends_on: Sequence[pulumi.Resource] = ()) -> None:
+        """Associate an attachment with the platform route table (and propagate its routes),
+        unless the TGW's defaults already do it."""
+        ctx = self._args.ctx
+        opts = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        if self._args.association == "disable":
+            aws.ec2transitgateway.RouteTableAssociation(
+                ctx.name("tgw-assoc", key), transit_gateway_attachment_id=attachment_id,
+                transit_gateway_route_table_id=self.route_table_id, opts=opts)
+        if propagate and self._args.propagation == "disable":
+            aws.ec2transitgateway.RouteTablePropagation(
+                ctx.name("tgw-prop", key), transit_gateway_attachment_id=attachment_id,
+                transit_gateway_route_table_id=self.route_table_id, opts=opts)
+
+    def _log_group(self, key: str) -> aws.cloudwatch.LogGroup:
+        ctx = self._args.ctx
+        return aws.cloudwatch.LogGroup(
+            ctx.name(key), name=f"/global-platform/{ctx.environment}/{ctx.region}/{key}",
+            retention_in_days=self._args.log_retention_days, kms_key_id=self._args.logs_kms_key_arn,
+            tags=ctx.tags(key), opts=pulumi.ResourceOptions(parent=self))
+
+    def _vpn(self, site: SiteLink) -> aws.ec2.VpnConnection:
+        ctx = self._args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        cgw = aws.ec2.CustomerGateway(
+            ctx.name("cgw", site.name), bgp_asn=str(site.vpn_bgp_asn), ip_address=site.vpn_ip,
+            type="ipsec.1", device_name=site.name, tags=ctx.tags(f"cgw-{site.name}"), opts=child)
+        logs = self._log_group(f"vpn-{site.name}")
+        log_options = {"cloudwatch_log_options": {"log_enabled": True, "log_group_arn": logs.arn,
+                                                  "log_output_format": "json"}}
+        tunnel = {}
+        for t in ("tunnel1", "tunnel2"):
+            tunnel.update({
+                f"{t}_ike_versions": ["ikev2"],
+                f"{t}_phase1_encryption_algorithms": PHASE_ENCRYPTION,
+                f"{t}_phase1_integrity_algorithms": PHASE_INTEGRITY,
+                f"{t}_phase1_dh_group_numbers": PHASE_DH_GROUPS,
+                f"{t}_phase2_encryption_algorithms": PHASE_ENCRYPTION,
+                f"{t}_phase2_integrity_algorithms": PHASE_INTEGRITY,
+                f"{t}_phase2_dh_group_numbers": PHASE_DH_GROUPS,
+                f"{t}_log_options": log_options,
+            })
+        vpn = aws.ec2.VpnConnection(
+            ctx.name("vpn", site.name),
+            customer_gateway_id=cgw.id,
+            transit_gateway_id=self.tgw.id,
+            type="ipsec.1",
+            static_routes_only=False,  # BGP: on-prem prefixes propagate into the TGW route table
+            preshared_key_storage="SecretsManager",  # tunnel keys stay out of Pulumi state
+            tags=ctx.tags(f"vpn-{site.name}"),
+            opts=child,
+            **tunnel,
+        )
+        self.attach(f"vpn-{site.name}", vpn.transit_gateway_attachment_id, propagate=True)
+        return vpn
+
+    def _direct_connect(self, site: SiteLink) -> aws.directconnect.GatewayAssociation:
+        ctx = self._args.ctx
+        stateful = pulumi.ResourceOptions(parent=self, protect=self._args.protect_stateful)
+        # The DX gateway is global; the physical connection and transit VIF belong to the
+        # network team's account and attach to this gateway.
+        gateway = aws.directconnect.Gateway(
+            ctx.name("dxgw", site.name), name=f"{ctx.environment}-{site.name}",
+            amazon_side_asn=str(site.dx_amazon_side_asn), tags=ctx.tags(f"dxgw-{site.name}"), opts=stateful)
+        association = aws.directconnect.GatewayAssociation(
+            ctx.name("dxgw-tgw", site.name), dx_gateway_id=gateway.id, associated_gateway_id=self.tgw.id,
+            allowed_prefixes=list(site.dx_allowed_prefixes), opts=pulumi.ResourceOptions(parent=self))
+        self.attach(f"dx-{site.name}", association.transit_gateway_attachment_id, propagate=True)
+        return association
+
+    def _dns_sg(self, key: str, description: str, peers: Sequence[str], ingress: bool) -> aws.ec2.SecurityGroup:
+        ctx = self._args.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        sg = aws.ec2.SecurityGroup(ctx.name(key), vpc_id=self._args.vpc_id, description=description,
+                                   tags=ctx.tags(key), opts=child)
+        rule = aws.vpc.SecurityGroupIngressRule if ingress else aws.vpc.SecurityGroupEgressRule
+        for peer in peers:
+            for proto in ("tcp", "udp"):
+                rule(ctx.name(key, proto, cidr_slug(peer)), security_group_id=sg.id, cidr_ipv4=peer,
+                     ip_protocol=proto, from_port=53, to_port=53, description=f"DNS {proto}",
+                     tags=ctx.tags(f"{key}-{proto}"), opts=child)
+        return sg
+
+    def _resolver(self, r: ResolverArgs) -> None:
+        ctx, a = self._args.ctx, self._args
+        child = pulumi.ResourceOptions(parent=self)
+        ips = [{"subnet_id": s} for s in a.resolver_subnet_ids]
+        if r.outbound:
+            sg = self._dns_sg("resolver-out", "Route 53 Resolver outbound: DNS to on-prem servers",
+                              [f"{ip}/32" for ip in r.dns_servers], ingress=False)
+            endpoint = aws.route53.ResolverEndpoint(
+                ctx.name("resolver-out"), name=f"{ctx.environment}-{ctx.code}-outbound", direction="OUTBOUND",
+                security_group_ids=[sg.id], ip_addresses=ips, protocols=["Do53"],
+                tags=ctx.tags("resolver-out"), opts=child)
+            for domain in r.domains:
+                rule = aws.route53.ResolverRule(
+                    ctx.name("fwd", domain.replace(".", "-")), name=f"{ctx.environment}-{domain.replace('.', '-')}",
+                    domain_name=domain, rule_type="FORWARD", resolver_endpoint_id=endpoint.id,
+                    target_ips=[{"ip": ip, "port": 53} for ip in r.dns_servers],
+                    tags=ctx.tags(f"fwd-{domain}"), opts=child)
+                aws.route53.ResolverRuleAssociation(
+                    ctx.name("fwd", domain.replace(".", "-")), resolver_rule_id=rule.id, vpc_id=a.vpc_id, opts=child)
+        if r.inbound:
+            sg = self._dns_sg("resolver-in", "Route 53 Resolver inbound: DNS from on-prem",
+                              list(r.on_prem_cidrs), ingress=True)
+            self.resolver_inbound = aws.route53.ResolverEndpoint(
+                ctx.name("resolver-in"), name=f"{ctx.environment}-{ctx.code}-inbound", direction="INBOUND",
+                security_group_ids=[sg.id], ip_addresses=ips, protocols=["Do53"],
+                tags=ctx.tags("resolver-in"), opts=child)
+
+
+@dataclass(frozen=True)
+class PeerEnd:
+    ctx: RegionContext
+    provider: aws.Provider
+    transit: RegionalTransit
+    routes: tuple[Destination, ...]  # destinations this side reaches through the peering
+
+
+class TransitPeering(pulumi.ComponentResource):
+    """TGW peering between two regions: attachment (requester side), accepter (peer side),
+    route table associations, and the static routes each side sends through it."""
+
+    def __init__(self, requester: PeerEnd, accepter: PeerEnd, association: str,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        a, b = requester, accepter
+        super().__init__("global-platform:connectivity:TransitPeering", f"{a.ctx.code}-{b.ctx.code}", None, opts)
+        self.attachment = aws.ec2transitgateway.PeeringAttachment(
+            a.ctx.name("peer", b.ctx.code),
+            transit_gateway_id=a.transit.tgw.id,
+            peer_region=b.ctx.region,
+            peer_transit_gateway_id=b.transit.tgw.id,
+            tags=a.ctx.tags(f"peer-{b.ctx.code}"),
+            opts=pulumi.ResourceOptions(parent=self, provider=a.provider),
+        )
+        self.accepter = aws.ec2transitgateway.PeeringAttachmentAccepter(
+            b.ctx.name("peer", a.ctx.code),
+            transit_gateway_attachment_id=self.attachment.id,
+            tags=b.ctx.tags(f"peer-{a.ctx.code}"),
+            opts=pulumi.ResourceOptions(parent=self, provider=b.provider),
+        )
+        for end, other in ((a, b), (b, a)):
+            # Routes and associations need the peering accepted (available) on both sides.
+            opts_end = pulumi.ResourceOptions(parent=self, provider=end.provider, depends_on=[self.accepter])
+            if association == "disable":
+                aws.ec2transitgateway.RouteTableAssociation(
+                    end.ctx.name("tgw-assoc", "peer", other.ctx.code),
+                    transit_gateway_attachment_id=self.accepter.id,
+                    transit_gateway_route_table_id=end.transit.route_table_id, opts=opts_end)
+            for dest in end.routes:
+                aws.ec2transitgateway.Route(
+                    end.ctx.name("tgw-route", cidr_slug(dest.cidr)),
+                    destination_cidr_block=dest.cidr,
+                    transit_gateway_attachment_id=self.accepter.id,
+                    transit_gateway_route_table_id=end.transit.route_table_id,
+                    opts=opts_end,
+                )
+        self.register_outputs({"attachmentId": self.attachment.id})
