@@ -103,7 +103,7 @@ def test_baseline_marks_create_update_replace_delete_same(tmp_path):
     assert spoke_vpc["op"] == "update" and spoke_vpc["diffReasons"] == ["tags"]
     assert ops[("pulumi:pulumi:Stack", "global-platform-dev")]["op"] == "same"
     summary = doc["changeSummary"]
-    assert summary["create"] >= 2 and summary["delete"] == 2 and summary["replace"] >= 1 and summary["same"] >= 1
+    assert summary["create"] >= 2 and summary["delete"] >= 2 and summary["replace"] >= 1 and summary["same"] >= 1
 
 
 def test_baseline_of_itself_is_all_same(tmp_path):
