@@ -18,7 +18,7 @@ preview: setup
 	$(BIN)/python -m tools.preview dev --json build/preview-dev.json
 
 preview-all: setup
-	for s in dev prod; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
+	for s in dev prod airgap; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
 
 test: setup
 	$(BIN)/python -m pytest -q

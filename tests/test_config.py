@@ -9,7 +9,7 @@ import pytest
 
 from components.config import ConfigError
 from components.stack import build_stack_spec
-from tests.helpers import PROJECT_DIR, stack_yaml, variant
+from tests.helpers import PROJECT_DIR, deep_merge, stack_yaml, variant
 
 
 def raw(stack="dev", **overrides):
@@ -18,7 +18,7 @@ def raw(stack="dev", **overrides):
         if value is None:
             cfg.pop(key, None)
         elif isinstance(value, dict) and isinstance(cfg.get(key), dict):
-            cfg[key] = {**cfg[key], **value}
+            cfg[key] = deep_merge(cfg[key], value)
         else:
             cfg[key] = value
     return cfg
@@ -60,6 +60,24 @@ SPOKE = {"name": "ap-southeast-1", "role": "spoke", "cidr": "10.16.64.0/18"}
     ({"network": {"flowLogRetentionDays": 45}}, "network.flowLogRetentionDays", "not a CloudWatch retention period"),
     ({"network": {"endpoints": ["ecr api"]}}, "network.endpoints", "not AWS service names"),
     ({"network": {"workerIpsPerAz": 9000}}, "network.workerIpsPerAz", "lower workerIpsPerAz"),
+    ({"connectivity": {"peering": "fullMesh"}}, "connectivity.peering", "'mesh', 'hubSpoke' or 'none'"),
+    ({"connectivity": {"onPrem": [{"name": "x", "cidrs": ["172.16.0.0/16"]}]}},
+     "connectivity.onPrem[0].cidrs[0]", "not inside network.reservedCidrs"),
+    ({"connectivity": {"onPrem": [{"name": "x", "cidrs": ["10.100.0.0/16"],
+                                   "vpn": {"ip": "203.0.113.1", "bgpAsn": 65000, "region": "eu-west-1"}}]}},
+     "connectivity.onPrem[0].vpn.region", "not one of this stack's regions"),
+    ({"connectivity": {"onPrem": [{"name": "x", "cidrs": ["10.100.0.0/16"],
+                                   "vpn": {"ip": "203.0.113.300", "bgpAsn": 65000, "region": "ap-northeast-2"}}]}},
+     "connectivity.onPrem[0].vpn.ip", "IPv4"),
+    ({"connectivity": {"transitGateway": {"baseAsn": 7018}}}, "connectivity.transitGateway.baseAsn", "not a private ASN"),
+    ({"connectivity": {"transitGateway": {"amazonSideAsn": {"ap-northeast-2": 64600, "ap-southeast-1": 64600}}}},
+     "connectivity.transitGateway.amazonSideAsn", "shared by ap-northeast-2, ap-southeast-1"),
+    ({"connectivity": {"transitGateway": {"amazonSideAsn": {"us-east-1": 64600}}}},
+     "connectivity.transitGateway.amazonSideAsn.us-east-1", "not one of this stack's regions"),
+    ({"network": {"egress": "proxy", "natGateways": None}}, "proxy.url", "needs the proxy's url"),
+    ({"proxy": {"url": "proxy.corp:3128"}}, "proxy.url", "not http(s)://host:port"),
+    ({"connectivity": {"resolver": {"dnsServers": ["192.168.1.1"], "forwardDomains": ["corp.example.com"]}}},
+     "connectivity.resolver.dnsServers[0]", "in no on-prem site's cidrs"),
 ])
 def test_each_bad_config_names_its_key(overrides, path, reason):
     issues = issues_of(**overrides)

@@ -8,6 +8,7 @@ each type gets the computed attributes the program (or a reader) relies on.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import uuid
 from typing import Any, Optional
 
@@ -107,6 +108,7 @@ class AwsLikeMocks(Mocks):
     def __init__(self, project: str, stack: str):
         self.project, self.stack = project, stack
         self.region_of_provider: dict[str, str] = {}
+        self.inputs_by_id: dict[str, dict] = {}  # lets answers depend on what they reference
         self.default_region = "us-east-1"
 
     # -- helpers -----------------------------------------------------------------------
@@ -146,6 +148,7 @@ class AwsLikeMocks(Mocks):
         outputs.update(self._computed(typ, region, rid, seed, inputs))
         if typ.startswith("aws:") and "tags" in inputs:
             outputs["tagsAll"] = dict(inputs["tags"] or {})
+        self.inputs_by_id[rid] = inputs
         return rid, outputs
 
     def _computed(self, typ: str, region: str, rid: str, seed: str, inputs: dict) -> dict[str, Any]:
@@ -179,7 +182,10 @@ class AwsLikeMocks(Mocks):
         if typ == "aws:route53/resolverEndpoint:ResolverEndpoint":
             addrs = []
             for i, entry in enumerate(inputs.get("ipAddresses") or []):
-                addrs.append({**entry, "ip": entry.get("ip") or f"10.255.{int(seed[i * 2:i * 2 + 2], 16)}.{10 + i}",
+                subnet = self.inputs_by_id.get(entry.get("subnetId", ""), {})
+                cidr = ipaddress.IPv4Network(subnet.get("cidrBlock", "10.255.0.0/24"))
+                # AWS picks a free address in the subnet; the first ones after its 4 reserved do.
+                addrs.append({**entry, "ip": entry.get("ip") or str(cidr.network_address + 10 + i),
                               "ipId": "rni-" + seed[i:i + 17]})
             return {"ipAddresses": addrs, "hostVpcId": "vpc-" + seed[17:34]}
         if typ == "aws:iam/role:Role":

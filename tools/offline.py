@@ -272,8 +272,18 @@ def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
         sys.path.insert(0, str(project_dir))
     cwd = os.getcwd()
     os.chdir(project_dir)
+    outputs: dict[str, Any] = {}
+
+    async def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+        # Stack exports: the mock root Stack is already finished, so resolve them here.
+        root = rt_settings.get_root_resource()
+        exported = dict(getattr(root, "outputs", {}) or {})
+        if exported:
+            outputs.update(await pulumi.Output.from_input(exported).future() or {})
+
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        _sync_await(run_pulumi_func(program))
     except pulumi.RunError as err:
         raise ProgramError(str(err), dict(monitor.registrations)) from None
     finally:
@@ -283,7 +293,7 @@ def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
     return Capture(
         project=stack_file.project, stack=stack_file.stack,
         registrations=dict(monitor.registrations), diagnostics=handler.records,
-        stack_outputs=monitor.stack_outputs,
+        stack_outputs=plain(outputs) if outputs else monitor.stack_outputs,
         config={k: ("[secret]" if k in stack_file.secret_keys else v) for k, v in stack_file.engine_config.items()},
         secret_keys=stack_file.secret_keys,
     )

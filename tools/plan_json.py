@@ -81,6 +81,9 @@ def order_states(states: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def build_preview(capture: Capture, baseline: Optional[dict] = None) -> dict[str, Any]:
     states = order_states(_new_state(r) for r in capture.registrations.values())
+    for state in states:  # a real preview shows the stack's exports on the Stack resource
+        if state["type"] == "pulumi:pulumi:Stack":
+            state["outputs"] = capture.stack_outputs
     if baseline is None:
         steps = [_step("create", s) for s in states]
     else:
