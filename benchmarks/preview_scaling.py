@@ -1,5 +1,8 @@
 """How the offline preview scales with regions, against the SDK floor.
 
+The generated stacks are prod's settings (3 AZs, NAT per AZ, database tier, mesh peering,
+Direct Connect + VPNs, Resolver) over 1..16 regions, so peerings grow as n(n-1)/2.
+
     python -m benchmarks.preview_scaling [--regions 1,2,4,8,16] [--repeat 3]
 
 For each size a fresh child process generates a config of N regions, runs the real
@@ -36,8 +39,16 @@ def stack_config(n: int) -> dict:
     cfg["global-platform:environment"] = "stage"  # stage: unpinned blocks allowed, planned by the tool
     cfg["global-platform:regions"] = regions
     net = dict(base["global-platform:network"])
-    net.update(supernet="10.0.0.0/8", reservedCidrs=["10.100.0.0/16"])
+    net.update(supernet="10.0.0.0/8", reservedCidrs=["10.100.0.0/15"])
     cfg["global-platform:network"] = net
+    # prod's connectivity (mesh, DX + VPNs, Resolver), with ASNs derived for any region set.
+    conn = dict(base["global-platform:connectivity"])
+    names = {r["name"] for r in regions}
+    conn["transitGateway"] = {"baseAsn": 4200000000}
+    conn["onPrem"] = [s for s in conn["onPrem"] if all(
+        link["region"] in names for link in (s.get("vpn"), s.get("directConnect")) if link)]
+    conn["resolver"] = {**conn["resolver"], "dnsServers": ["10.100.0.2"]}
+    cfg["global-platform:connectivity"] = conn
     return {"config": cfg}
 
 
