@@ -194,6 +194,110 @@ class ProxySpec(_Model):
         return value
 
 
+# EKS add-on versions known to work with the default Kubernetes version; pinned, never "latest".
+DEFAULT_K8S_VERSION = "1.33"
+DEFAULT_ADDONS = {
+    "vpcCni": "v1.20.2-eksbuild.1",
+    "coredns": "v1.12.4-eksbuild.1",
+    "kubeProxy": "v1.33.3-eksbuild.6",
+    "ebsCsi": "v1.50.1-eksbuild.1",
+    "podIdentityAgent": "v1.3.8-eksbuild.2",
+}
+_ADDON_VERSION = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
+_EXACT_SEMVER = r"^\d+\.\d+\.\d+$"
+_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"
+
+
+class AddonVersions(_Model):
+    vpc_cni: str = Field(DEFAULT_ADDONS["vpcCni"], pattern=_ADDON_VERSION)
+    coredns: str = Field(DEFAULT_ADDONS["coredns"], pattern=_ADDON_VERSION)
+    kube_proxy: str = Field(DEFAULT_ADDONS["kubeProxy"], pattern=_ADDON_VERSION)
+    ebs_csi: str = Field(DEFAULT_ADDONS["ebsCsi"], pattern=_ADDON_VERSION)
+    pod_identity_agent: str = Field(DEFAULT_ADDONS["podIdentityAgent"], pattern=_ADDON_VERSION)
+
+
+class NodeGroupSpec(_Model):
+    name: str = Field(pattern=_SLUG)
+    instance_types: list[str] = Field(min_length=1)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_size: int = Field(ge=0, le=1000)
+    max_size: int = Field(ge=1, le=1000)
+    desired_size: int = Field(ge=0, le=1000)
+    disk_size_gib: int = Field(50, ge=20, le=16384)
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[dict[str, str]] = Field(default_factory=list)
+
+    @field_validator("taints")
+    @classmethod
+    def _taints(cls, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        for t in value:
+            if set(t) - {"key", "value", "effect"} or "key" not in t or \
+                    t.get("effect") not in ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"):
+                raise ValueError(f"taint {t} needs key, optional value and effect NO_SCHEDULE|NO_EXECUTE|PREFER_NO_SCHEDULE")
+        return value
+
+
+class BlueGreenSpec(_Model):
+    active: Literal["blue", "green"] = Field("blue", description="Which node pool carries the load.")
+
+
+class ClusterSpec(_Model):
+    version: str = Field(DEFAULT_K8S_VERSION, pattern=r"^1\.\d{2}$")
+    endpoint_access: Literal["private", "privateAndPublic"] = "private"
+    public_access_cidrs: list[IPv4Network] = Field(default_factory=list)
+    service_cidr: IPv4Network = Field(IPv4Network("172.20.0.0/16"), description="Kubernetes service range.")
+    node_groups: list[NodeGroupSpec] = Field(min_length=1)
+    blue_green: BlueGreenSpec = Field(default_factory=BlueGreenSpec)
+    addons: AddonVersions = Field(default_factory=AddonVersions)
+    admin_role_arns: list[str] = Field(default_factory=list)
+    log_retention_days: int = Field(90)
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _arns(cls, value: list[str]) -> list[str]:
+        import re
+        bad = [a for a in value if not re.match(_ROLE_ARN, a)]
+        if bad:
+            raise ValueError(f"not IAM role ARNs: {bad}")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return NetworkSpec._retention(value)
+
+
+class SsoSpec(_Model):
+    issuer: str = Field(pattern=r"^https://[^\s/]+(/[^\s]*)?$", description="OIDC issuer URL, e.g. Okta.")
+    client_id: str = Field(min_length=1)
+    groups: dict[str, Literal["admin", "readonly"]] = Field(min_length=1, description="IdP group -> Argo CD role.")
+    default_role: Literal["readonly", "none"] = "readonly"
+
+
+class ArgoCdSpec(_Model):
+    chart_version: str = Field(pattern=_EXACT_SEMVER, description="argo-helm argo-cd chart, pinned exactly.")
+    chart_repository: str = Field("https://argoproj.github.io/argo-helm", pattern=r"^(https://|oci://)\S+$",
+                                  description="Where the chart comes from (an internal mirror when air-gapped).")
+    ha: bool = False
+    sso: Optional[SsoSpec] = None
+    domain: str = Field("argocd.internal", pattern=r"^[a-z0-9.-]+$")
+
+
+class AppProjectSpec(_Model):
+    name: str = Field(pattern=_SLUG)
+    description: str = ""
+    source_repos: list[str] = Field(min_length=1)
+    namespaces: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class GitOpsSpec(_Model):
+    argocd: ArgoCdSpec
+    repo_url: str = Field(pattern=r"^(https://|ssh://|git@)\S+$")
+    path: str = Field(min_length=1)
+    target_revision: str = Field("main", min_length=1)
+    projects: list[AppProjectSpec] = Field(default_factory=list)
+
+
 class StackConfig(_Model):
     environment: Literal["dev", "stage", "prod"]
     owner: str = Field(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$",
@@ -202,6 +306,10 @@ class StackConfig(_Model):
     network: NetworkSpec
     connectivity: ConnectivitySpec = Field(default_factory=ConnectivitySpec)
     proxy: Optional[ProxySpec] = None
+    cluster: Optional[ClusterSpec] = None
+    gitops: Optional[GitOpsSpec] = None
+    argocd_sso_client_secret: Optional[str] = Field(
+        None, description="OIDC client secret; set with `pulumi config set --secret`.")
 
     @field_validator("regions")
     @classmethod
@@ -299,6 +407,7 @@ def semantic_issues(cfg: StackConfig) -> list[ConfigIssue]:
     if net.egress == "proxy" and cfg.proxy is None:
         issues.append(ConfigIssue("proxy.url", "egress 'proxy' needs the proxy's url (http://host:port): "
                                   "nodes and ArgoCD have no other way out"))
+    issues += _cluster_issues(cfg)
     if cfg.environment == "prod" and net.database_tier and net.az_count != 3:
         issues.append(ConfigIssue(
             "network.azCount",
@@ -361,6 +470,49 @@ def _connectivity_issues(cfg: StackConfig) -> list[ConfigIssue]:
             if site_cidrs and not any(ip in c for c in site_cidrs):
                 issues.append(ConfigIssue(f"connectivity.resolver.dnsServers[{k}]",
                                           f"{ip} is in no on-prem site's cidrs, so no route leads to it"))
+    return issues
+
+
+def _cluster_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    cl, gitops = cfg.cluster, cfg.gitops
+    if gitops is not None and cl is None:
+        issues.append(ConfigIssue("cluster", "gitops needs clusters: add a cluster section"))
+    if cl is None:
+        return issues
+    if cl.endpoint_access == "privateAndPublic":
+        if cfg.environment == "prod":
+            issues.append(ConfigIssue("cluster.endpointAccess", "prod cluster endpoints must be private"))
+        if not cl.public_access_cidrs:
+            issues.append(ConfigIssue("cluster.publicAccessCidrs",
+                                      "privateAndPublic needs the CIDRs allowed to reach the public endpoint"))
+        if gitops is not None and len(cfg.regions) > 1:
+            issues.append(ConfigIssue(
+                "cluster.endpointAccess",
+                "with a public endpoint a spoke's API name resolves to public addresses outside its VPC "
+                "(gitops-bridge#79), so the hub's ArgoCD cannot reach it over the transit gateway; use private"))
+    for j, cidr in enumerate(cl.public_access_cidrs):
+        if cidr.prefixlen == 0:
+            issues.append(ConfigIssue(f"cluster.publicAccessCidrs[{j}]", "0.0.0.0/0 opens the API to the internet"))
+    if cl.endpoint_access == "private" and cl.public_access_cidrs:
+        issues.append(ConfigIssue("cluster.publicAccessCidrs", "set only with endpointAccess privateAndPublic"))
+    clashes = [str(r) for r in [cfg.network.supernet, *cfg.network.reserved_cidrs] if r.overlaps(cl.service_cidr)]
+    if clashes:
+        issues.append(ConfigIssue("cluster.serviceCidr", f"{cl.service_cidr} overlaps {', '.join(clashes)}"))
+    for i, ng in enumerate(cl.node_groups):
+        if not ng.min_size <= ng.desired_size <= ng.max_size:
+            issues.append(ConfigIssue(f"cluster.nodeGroups[{i}]",
+                                      f"needs minSize <= desiredSize <= maxSize (got {ng.min_size}, {ng.desired_size}, {ng.max_size})"))
+    names = [ng.name for ng in cl.node_groups]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        issues.append(ConfigIssue("cluster.nodeGroups", f"node group '{name}' is listed twice"))
+    if gitops and gitops.argocd.sso:
+        if not cfg.argocd_sso_client_secret:
+            issues.append(ConfigIssue("argocdSsoClientSecret",
+                                      "SSO needs the OIDC client secret: pulumi config set --secret "
+                                      "global-platform:argocdSsoClientSecret <value>"))
+    elif gitops and cfg.environment == "prod":
+        issues.append(ConfigIssue("gitops.argocd.sso", "prod ArgoCD needs SSO (the local admin is disabled)"))
     return issues
 
 

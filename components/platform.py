@@ -11,7 +11,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .cluster import ClusterArgs, NodeGroupArgs, RegionalCluster
 from .connectivity import PeerEnd, RegionalTransit, ResolverArgs, SiteLink, TransitArgs, TransitPeering
+from .gitops import ArgoCdIdentity, GitOpsArgs, GitOpsHub, ProjectArgs, SsoArgs
 from .ipam import VpcPlan
 from .naming import RegionContext, partition_of
 from .network import NetworkArgs, RegionalNetwork
@@ -27,6 +29,8 @@ class RegionArgs:
     plan: VpcPlan
     network: NetworkArgs
     transit: Optional[TransitArgs] = None  # vpc ids and route tables are filled in by the component
+    cluster: Optional[ClusterArgs] = None  # likewise: provider, VPC, subnets, logs key
+    argocd_identity: bool = False  # the hub of a GitOps stack owns ArgoCD's IAM roles
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -60,6 +64,21 @@ class RegionalPlatform(pulumi.ComponentResource):
                     logs_kms_key_arn=self.logs_key.arn,
                 ),
                 in_region,
+            )
+        self.argocd_identity = ArgoCdIdentity(ctx, in_region) if args.argocd_identity else None
+        self.cluster = None
+        if args.cluster is not None:
+            self.cluster = RegionalCluster(
+                ctx.name("cluster"),
+                dataclasses.replace(
+                    args.cluster,
+                    provider=self.provider,
+                    vpc_id=net.vpc.id,
+                    worker_subnet_ids=[s.id for s in net.subnets["workers"]],
+                    logs_kms_key_arn=self.logs_key.arn,
+                ),
+                pulumi.ResourceOptions(parent=self, providers={"aws": self.provider},
+                                       depends_on=[self.transit] if self.transit else None),
             )
         self.register_outputs({"vpcId": net.vpc.id, "cidr": str(args.plan.cidr)})
 
@@ -133,6 +152,37 @@ def _transit_args(spec: StackSpec, ctx: RegionContext, dests, prod: bool) -> Tra
         protect_stateful=prod)
 
 
+def _cluster_args(spec: StackSpec, ctx: RegionContext, is_hub: bool,
+                  argocd_role_arn: Optional[pulumi.Input[str]]) -> Optional[ClusterArgs]:
+    cfg = spec.config
+    cl = cfg.cluster
+    if cl is None:
+        return None
+    addons = {k: getattr(cl.addons, snake) for k, snake in (
+        ("vpcCni", "vpc_cni"), ("coredns", "coredns"), ("kubeProxy", "kube_proxy"), ("ebsCsi", "ebs_csi"),
+        ("podIdentityAgent", "pod_identity_agent"))}
+    hub_cidr = str(spec.plan[cfg.hub.name].cidr)
+    return ClusterArgs(
+        ctx=ctx, provider=None, cluster_name=f"{cfg.environment}-{ctx.code}", version=cl.version,
+        vpc_id="", worker_subnet_ids=(),
+        private_endpoint_only=cl.endpoint_access == "private",
+        public_access_cidrs=tuple(str(c) for c in cl.public_access_cidrs),
+        service_cidr=str(cl.service_cidr),
+        node_groups=tuple(NodeGroupArgs(
+            name=ng.name, instance_types=tuple(ng.instance_types), capacity_type=ng.capacity_type,
+            min_size=ng.min_size, max_size=ng.max_size, desired_size=ng.desired_size,
+            disk_size_gib=ng.disk_size_gib, labels=dict(ng.labels), taints=tuple(ng.taints)) for ng in cl.node_groups),
+        active_colour=cl.blue_green.active,
+        addons=addons,
+        admin_role_arns=tuple(cl.admin_role_arns),
+        extra_admin_role_arns=(argocd_role_arn,) if argocd_role_arn is not None and not is_hub else (),
+        api_ingress_cidrs=(hub_cidr,) if cfg.gitops and not is_hub else (),
+        proxy=proxy_env(spec, ctx.region),
+        log_retention_days=cl.log_retention_days,
+        protect_stateful=cfg.environment == "prod",
+    )
+
+
 def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
     cfg = spec.config
     prod = cfg.environment == "prod"
@@ -143,7 +193,9 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
 
     regions: dict[str, RegionalPlatform] = {}
     contexts: dict[str, RegionContext] = {}
-    for region in sorted(cfg.regions, key=lambda r: r.name):
+    argocd_role_arn = None
+    # The hub first: it owns ArgoCD's IAM roles, which spokes grant access to.
+    for region in sorted(cfg.regions, key=lambda r: (r.role != "hub", r.name)):
         ctx = contexts[region.name] = RegionContext(region.name, cfg.environment, cfg.owner)
         plan = spec.plan[region.name]
         network = NetworkArgs(
@@ -158,7 +210,12 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
             protect_stateful=prod,
         )
         transit = _transit_args(spec, ctx, dests, prod)
-        regions[region.name] = RegionalPlatform(RegionArgs(ctx, region.role, plan, network, transit))
+        is_hub = region.name == hub
+        cluster = _cluster_args(spec, ctx, is_hub, argocd_role_arn)
+        rp = regions[region.name] = RegionalPlatform(RegionArgs(
+            ctx, region.role, plan, network, transit, cluster, argocd_identity=is_hub and cfg.gitops is not None))
+        if rp.argocd_identity is not None:
+            argocd_role_arn = rp.argocd_identity.spoke_access_role.arn
 
     for a, b in peering_pairs(cfg.region_names, hub, mode):
         ends = []
@@ -166,6 +223,9 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
             routes = tuple(tgw_routes(me, dests, hub, mode).get(other, []))
             ends.append(PeerEnd(contexts[me], regions[me].provider, regions[me].transit, routes))
         TransitPeering(ends[0], ends[1], conn.transit_gateway.default_route_table_association)
+
+    if cfg.gitops is not None:
+        _gitops(spec, regions, contexts)
 
     pulumi.export("environment", cfg.environment)
     pulumi.export("hubRegion", hub)
@@ -175,6 +235,7 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
             "cidr": str(spec.plan[name].cidr),
             "subnets": {tier: [s.id for s in subs] for tier, subs in rp.network.subnets.items()},
             "transitGatewayId": rp.transit.tgw.id,
+            "clusterName": rp.cluster.cluster_name if rp.cluster else None,
             "resolverInboundIps": (rp.transit.resolver_inbound.ip_addresses.apply(lambda ips: [i["ip"] for i in ips or []])
                                    if rp.transit.resolver_inbound else []),
         }
@@ -184,3 +245,24 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
     if any(proxies.values()):
         pulumi.export("proxy", {name: p.as_env() for name, p in proxies.items() if p})
     return regions
+
+
+def _gitops(spec: StackSpec, regions: dict[str, RegionalPlatform], contexts: dict[str, RegionContext]) -> GitOpsHub:
+    cfg, go = spec.config, spec.config.gitops
+    hub = regions[cfg.hub.name]
+    sso = None
+    if go.argocd.sso:
+        sso = SsoArgs(issuer=go.argocd.sso.issuer, client_id=go.argocd.sso.client_id,
+                      client_secret=pulumi.Output.secret(cfg.argocd_sso_client_secret),
+                      groups=dict(go.argocd.sso.groups), default_role=go.argocd.sso.default_role)
+    return GitOpsHub(GitOpsArgs(
+        hub_ctx=contexts[cfg.hub.name], hub_provider=hub.provider, hub=hub.cluster,
+        spokes={name: rp.cluster for name, rp in regions.items() if name != cfg.hub.name},
+        identity=hub.argocd_identity, chart_version=go.argocd.chart_version,
+        chart_repository=go.argocd.chart_repository, ha=go.argocd.ha,
+        domain=go.argocd.domain, repo_url=go.repo_url, path=go.path, target_revision=go.target_revision,
+        projects=tuple(ProjectArgs(p.name, p.description, tuple(p.source_repos), tuple(p.namespaces))
+                       for p in go.projects),
+        sso=sso, proxy=proxy_env(spec, cfg.hub.name), extra_no_proxy=(str(cfg.cluster.service_cidr),),
+        registry={name: rp.cluster for name, rp in regions.items()},
+    ))

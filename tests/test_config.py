@@ -13,7 +13,8 @@ from tests.helpers import PROJECT_DIR, deep_merge, stack_yaml, variant
 
 
 def raw(stack="dev", **overrides):
-    cfg = {k.split(":", 1)[1]: v for k, v in stack_yaml(stack)["config"].items()}
+    cfg = {k.split(":", 1)[1]: ("decrypted" if isinstance(v, dict) and set(v) == {"secure"} else v)
+           for k, v in stack_yaml(stack)["config"].items()}
     for key, value in overrides.items():
         if value is None:
             cfg.pop(key, None)

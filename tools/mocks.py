@@ -7,7 +7,10 @@ each type gets the computed attributes the program (or a reader) relies on.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import threading
 import ipaddress
 import uuid
 from typing import Any, Optional
@@ -109,12 +112,17 @@ class AwsLikeMocks(Mocks):
         self.project, self.stack = project, stack
         self.region_of_provider: dict[str, str] = {}
         self.inputs_by_id: dict[str, dict] = {}  # lets answers depend on what they reference
+        # Remote components (pulumi_eks) carry a providers map instead of a provider; the
+        # recorder sets it per registration (same thread) so the mock knows their region.
+        self.current = threading.local()
         self.default_region = "us-east-1"
 
     # -- helpers -----------------------------------------------------------------------
     def _region(self, provider_ref: Optional[str], inputs: dict) -> str:
         if isinstance(inputs.get("region"), str):
             return inputs["region"]
+        if not provider_ref:
+            provider_ref = (getattr(self.current, "providers", None) or {}).get("aws")
         if provider_ref:
             urn = provider_ref.rsplit("::", 1)[0]
             for ref, region in self.region_of_provider.items():
@@ -140,6 +148,9 @@ class AwsLikeMocks(Mocks):
         elif typ.startswith("aws:"):
             prefix = ID_PREFIX.get(typ, "")
             rid = prefix + seed[:17]
+        elif typ.startswith("kubernetes:"):
+            meta = inputs.get("metadata") or {}
+            rid = f"{meta.get('namespace') or inputs.get('namespace') or 'default'}/{meta.get('name') or inputs.get('name') or name}"
         else:
             rid = f"{name}-{seed[:8]}"
         fill = dict(p=partition_of(region), r=region, a=ACCOUNT_ID, id=rid, name=phys_name)
@@ -188,6 +199,16 @@ class AwsLikeMocks(Mocks):
                 addrs.append({**entry, "ip": entry.get("ip") or str(cidr.network_address + 10 + i),
                               "ipId": "rni-" + seed[i:i + 17]})
             return {"ipAddresses": addrs, "hostVpcId": "vpc-" + seed[17:34]}
+        if typ == "eks:index:Cluster":
+            return self._eks_cluster(region, seed, inputs)
+        if typ == "aws:eks/nodeGroup:NodeGroup":
+            return {"arn": f"arn:{partition_of(region)}:eks:{region}:{ACCOUNT_ID}:nodegroup/"
+                           f"{inputs.get('clusterName')}/{inputs.get('nodeGroupName')}/{uuid.UUID(seed[:32])}",
+                    "status": "ACTIVE",
+                    "resources": [{"autoscalingGroups": [{"name": f"eks-{inputs.get('nodeGroupName')}-{uuid.UUID(seed[:32])}"}],
+                                   "remoteAccessSecurityGroupId": ""}]}
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:iam/role:Role":
             return {"uniqueId": "AROA" + seed[:17].upper()}
         if typ == "aws:kms/key:Key":
@@ -195,6 +216,28 @@ class AwsLikeMocks(Mocks):
         if typ == "aws:directconnect/gateway:Gateway":
             return {"ownerAccountId": ACCOUNT_ID}
         return {}
+
+    def _eks_cluster(self, region: str, seed: str, inputs: dict) -> dict[str, Any]:
+        """What pulumi_eks's Cluster component returns: kubeconfig, OIDC, security groups."""
+        name = inputs.get("name") or f"cluster-{seed[:7]}"
+        oidc_id = seed[:32].upper()
+        endpoint = f"https://{seed[32:64].upper()}.gr7.{region}.eks.{dns_suffix_of(region)}"
+        ca = base64.b64encode(f"offline-preview CA for {name}".encode()).decode()
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "aws",
+            "clusters": [{"name": "kubernetes", "cluster": {"server": endpoint, "certificate-authority-data": ca}}],
+            "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+            "users": [{"name": "aws", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", name, "--region", region]}}}],
+        }
+        issuer = f"oidc.eks.{region}.{dns_suffix_of(region)}/id/{oidc_id}"
+        return {
+            "kubeconfig": kubeconfig, "kubeconfigJson": json.dumps(kubeconfig),
+            "clusterSecurityGroupId": "sg-" + seed[34:51], "nodeSecurityGroupId": "sg-" + seed[40:57],
+            "oidcProviderArn": f"arn:{partition_of(region)}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+            "oidcProviderUrl": issuer, "oidcIssuer": f"https://{issuer}",
+        }
 
     def call(self, args: MockCallArgs) -> dict:
         region = self._region(args.provider, args.args)

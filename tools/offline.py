@@ -109,25 +109,25 @@ SIG_ASSET = "c44067f5952c0a294b673a41bacd8c17"
 SIG_ARCHIVE = "0def7320c3a5731c473e5ecbe6d01bc7"
 
 
-def plain(value: Any) -> Any:
+def plain(value: Any, reveal: bool = False) -> Any:
     """Turn wire values into what the engine shows a policy pack or a preview reader:
     a resource reference becomes its id (custom) or URN (component), an output value its
-    value, a secret '[secret]'."""
+    value, a secret '[secret]' (its value with ``reveal``, for tests only)."""
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)
         if sig == SIG_RESOURCE:
             return value.get("id") or value.get("urn")
         if sig == SIG_SECRET:
-            return "[secret]"
+            return plain(value.get("value"), reveal) if reveal else "[secret]"
         if sig == SIG_OUTPUT:
-            if value.get("secret"):
+            if value.get("secret") and not reveal:
                 return "[secret]"
-            return plain(value.get("value"))
+            return plain(value.get("value"), reveal)
         if sig in (SIG_ASSET, SIG_ARCHIVE):
-            return {k: plain(v) for k, v in value.items() if k != SIG_KEY}
-        return {k: plain(v) for k, v in value.items()}
+            return {k: plain(v, reveal) for k, v in value.items() if k != SIG_KEY}
+        return {k: plain(v, reveal) for k, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v, reveal) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -147,6 +147,8 @@ class Registration:
     protect: bool
     options: dict  # ignoreChanges, aliases, retainOnDelete, deleteBeforeReplace, ...
     id: str = ""
+    providers: dict = field(default_factory=dict)  # package -> provider ref (remote components)
+    revealed: dict = field(default_factory=dict)  # inputs with secrets in clear: tests only, never written
     outputs: dict = field(default_factory=dict)
 
 
@@ -162,9 +164,14 @@ def _build_recorder_class():
             self.stack_outputs: dict[str, Any] = {}
 
         def RegisterResource(self, request):
-            response = super().RegisterResource(request)
+            self.mocks.current.providers = dict(request.providers)
+            try:
+                response = super().RegisterResource(request)
+            finally:
+                self.mocks.current.providers = None
             urn = response.urn
-            inputs = plain(json_format.MessageToDict(request.object)) if request.object else {}
+            wire = json_format.MessageToDict(request.object) if request.object else {}
+            inputs = plain(wire)
             outputs = plain(json_format.MessageToDict(response.object)) if response.object else {}
             if request.type.startswith("pulumi:providers:"):
                 ref = f"{urn}::{response.id}"
@@ -182,11 +189,12 @@ def _build_recorder_class():
             }
             self.registrations[urn] = Registration(
                 urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
-                parent=request.parent, provider=request.provider,
+                parent=request.parent, provider=request.provider, providers=dict(request.providers),
                 inputs=inputs, dependencies=sorted(set(request.dependencies)),
                 property_dependencies=prop_deps,
                 protect=bool(request.protect) if request.HasField("protect") else False,
                 options=options, id=response.id if request.custom else "", outputs=outputs,
+                revealed=plain(wire, reveal=True),
             )
             return response
 

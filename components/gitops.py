@@ -1,0 +1,238 @@
+"""GitOps: one ArgoCD on the hub cluster deploying to every cluster over private networking.
+
+Identity chain (each link is a resource the tests follow):
+  argocd pods on the hub --(EKS Pod Identity)--> hub role
+  hub role --(sts:AssumeRole, allowed by both sides)--> spoke-access role
+  spoke-access role --(EKS access entry + cluster-admin association)--> each spoke's API
+The spoke-access role is the ``awsAuthConfig.roleArn`` of every spoke's cluster Secret.
+Both roles exist before any cluster, so spokes never wait on the hub's cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .cluster import RegionalCluster, pod_identity_trust
+from .naming import RegionContext
+from .proxy import ProxyEnv
+
+NAMESPACE = "argocd"
+ARGOCD_SERVICE_ACCOUNTS = ("argocd-application-controller", "argocd-server", "argocd-applicationset-controller")
+IN_CLUSTER = "https://kubernetes.default.svc"
+
+
+class ArgoCdIdentity(pulumi.ComponentResource):
+    """The two IAM roles of the identity chain above."""
+
+    def __init__(self, ctx: RegionContext, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:gitops:ArgoCdIdentity", ctx.name("argocd-identity"), None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.hub_role = aws.iam.Role(
+            ctx.name("argocd-hub"), name=f"{ctx.environment}-argocd-hub",
+            description="Assumed by ArgoCD pods on the hub cluster through EKS Pod Identity",
+            assume_role_policy=pod_identity_trust(), tags=ctx.tags("argocd-hub"), opts=child)
+        self.spoke_access_role = aws.iam.Role(
+            ctx.name("argocd-spoke-access"), name=f"{ctx.environment}-argocd-spoke-access",
+            description="ArgoCD's identity on every cluster it deploys to (awsAuthConfig.roleArn)",
+            assume_role_policy=self.hub_role.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"AWS": arn},
+                    "Action": ["sts:AssumeRole", "sts:TagSession"]}]})),
+            tags=ctx.tags("argocd-spoke-access"), opts=child)
+        aws.iam.RolePolicy(
+            ctx.name("argocd-hub-assume"), role=self.hub_role.id,
+            policy=self.spoke_access_role.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": arn}]})),
+            opts=child)
+        self.register_outputs({"hubRoleArn": self.hub_role.arn, "spokeAccessRoleArn": self.spoke_access_role.arn})
+
+
+@dataclass(frozen=True)
+class SsoArgs:
+    issuer: str
+    client_id: str
+    client_secret: pulumi.Input[str]
+    groups: dict  # IdP group -> "admin" | "readonly"
+    default_role: str
+
+
+@dataclass(frozen=True)
+class ProjectArgs:
+    name: str
+    description: str
+    source_repos: tuple[str, ...]
+    namespaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GitOpsArgs:
+    hub_ctx: RegionContext
+    hub_provider: aws.Provider
+    hub: RegionalCluster
+    spokes: dict  # region -> RegionalCluster
+    identity: ArgoCdIdentity
+    chart_version: str
+    chart_repository: str
+    ha: bool
+    domain: str
+    repo_url: str
+    path: str
+    target_revision: str
+    projects: tuple[ProjectArgs, ...] = ()
+    sso: Optional[SsoArgs] = None
+    proxy: Optional[ProxyEnv] = None
+    extra_no_proxy: tuple[str, ...] = ()
+    registry: dict = field(default_factory=dict)  # region -> RegionalCluster, for SSM
+
+
+def argocd_values(a: GitOpsArgs) -> dict:
+    """Helm values for argo-helm's argo-cd chart (keys as in its values.yaml)."""
+    cm: dict = {"exec.enabled": False, "url": f"https://{a.domain}", "admin.enabled": a.sso is None}
+    rbac: dict = {"scopes": "[groups]", "policy.matchMode": "glob"}
+    values: dict = {"global": {"domain": a.domain}, "configs": {"cm": cm, "rbac": rbac, "params": {}}}
+    if a.sso:
+        cm["oidc.config"] = "\n".join([
+            "name: SSO",
+            f"issuer: {a.sso.issuer}",
+            f"clientID: {a.sso.client_id}",
+            "clientSecret: $oidc.sso.clientSecret",  # resolved from argocd-secret
+            "requestedScopes: [openid, profile, email, groups]",
+        ]) + "\n"
+        lines = [f"g, {group}, role:{role}" for group, role in sorted(a.sso.groups.items())]
+        rbac["policy.csv"] = "\n".join(lines) + "\n"
+        rbac["policy.default"] = "role:readonly" if a.sso.default_role == "readonly" else ""
+        values["dex"] = {"enabled": False}  # OIDC straight to the IdP
+        values["configs"]["secret"] = {"extra": {"oidc.sso.clientSecret": a.sso.client_secret}}
+    replicas = 2 if a.ha else 1
+    values["controller"] = {"replicas": replicas}
+    values["server"] = {"replicas": replicas}
+    values["repoServer"] = {"replicas": replicas}
+    values["applicationSet"] = {"replicas": replicas}
+    values["redis-ha"] = {"enabled": a.ha}
+    if a.ha:
+        pdb = {"enabled": True, "minAvailable": 1}
+        for part in ("controller", "server", "repoServer", "applicationSet"):
+            values[part]["pdb"] = pdb
+    if a.proxy:
+        env = a.proxy.as_env(a.extra_no_proxy)
+        values["repoServer"]["env"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
+    return values
+
+
+class GitOpsHub(pulumi.ComponentResource):
+    def __init__(self, args: GitOpsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx = args.hub_ctx
+        super().__init__("global-platform:gitops:GitOpsHub", ctx.name("gitops"), None, opts)
+        a = args
+        self._ctx, self._spoke_role_arn = ctx, a.identity.spoke_access_role.arn
+        aws_opts = pulumi.ResourceOptions(parent=self, provider=a.hub_provider)
+        self.k8s = k8s.Provider(ctx.name("k8s-hub"), kubeconfig=a.hub.kubeconfig, enable_server_side_apply=True,
+                                opts=pulumi.ResourceOptions(parent=self))
+        on_hub = pulumi.ResourceOptions(parent=self, provider=self.k8s)
+
+        pod_identities = [
+            aws.eks.PodIdentityAssociation(
+                ctx.name("argocd-pod-identity", sa.removeprefix("argocd-")), cluster_name=a.hub.cluster_name,
+                namespace=NAMESPACE, service_account=sa, role_arn=a.identity.hub_role.arn,
+                tags=ctx.tags(f"argocd-{sa}"),
+                opts=pulumi.ResourceOptions(parent=self, provider=a.hub_provider, depends_on=[a.hub.cluster]))
+            for sa in ARGOCD_SERVICE_ACCOUNTS
+        ]
+        values = argocd_values(a)
+        self.release = k8s.helm.v3.Release(
+            ctx.name("argocd"),
+            name="argocd",
+            chart="argo-cd",
+            version=a.chart_version,
+            repository_opts={"repo": a.chart_repository},
+            namespace=NAMESPACE,
+            create_namespace=True,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            values=pulumi.Output.secret(values) if a.sso else values,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s,
+                                        depends_on=[*pod_identities, *a.hub.node_groups.values()]),
+        )
+        after_argocd = pulumi.ResourceOptions(parent=self, provider=self.k8s, depends_on=[self.release])
+
+        self.cluster_secrets = [self._cluster_secret("in-cluster", IN_CLUSTER, None, ctx.region, "hub", after_argocd)]
+        for region, spoke in sorted(a.spokes.items()):
+            self.cluster_secrets.append(self._cluster_secret(
+                spoke.cluster_name, spoke.endpoint, spoke, region, "spoke", after_argocd))
+
+        platform = ProjectArgs("platform", "Cluster add-ons and the app-of-apps", (a.repo_url,), ("*",))
+        for project in (platform, *a.projects):
+            self._project(project, cluster_wide=project.name == "platform", opts=after_argocd)
+        self.app_of_apps = k8s.apiextensions.CustomResource(
+            ctx.name("app-of-apps"),
+            api_version="argoproj.io/v1alpha1", kind="Application",
+            metadata={"name": "app-of-apps", "namespace": NAMESPACE,
+                      "finalizers": ["resources-finalizer.argocd.argoproj.io"]},
+            spec={
+                "project": "platform",
+                "source": {"repoURL": a.repo_url, "path": a.path, "targetRevision": a.target_revision,
+                           "kustomize": {}},
+                "destination": {"server": IN_CLUSTER, "namespace": NAMESPACE},
+                "syncPolicy": {"automated": {"prune": True, "selfHeal": True},
+                               "syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]},
+            },
+            opts=after_argocd,
+        )
+
+        for region, cluster in sorted(a.registry.items()):
+            self._registry_entry(region, cluster, aws_opts)
+        self.register_outputs({"argocdRelease": self.release.name})
+
+    def _cluster_secret(self, name: str, server: pulumi.Input[str], spoke: Optional[RegionalCluster],
+                        region: str, role: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+        ctx = self._ctx
+        if spoke is None:
+            config = pulumi.Output.from_input(json.dumps({"tlsClientConfig": {"insecure": False}}))
+        else:
+            config = pulumi.Output.all(spoke.certificate_authority, self._spoke_role_arn).apply(
+                lambda v: json.dumps({
+                    "awsAuthConfig": {"clusterName": spoke.cluster_name, "roleArn": v[1]},
+                    "tlsClientConfig": {"insecure": False, "caData": v[0]},
+                }))
+        return k8s.core.v1.Secret(
+            ctx.name("argocd-cluster", name),
+            metadata={"name": f"cluster-{name}", "namespace": NAMESPACE,
+                      "labels": {"argocd.argoproj.io/secret-type": "cluster", "platform/region": region,
+                                 "platform/role": role, "platform/environment": ctx.environment}},
+            string_data={"name": name, "server": server, "config": config},
+            opts=opts,
+        )
+
+    def _project(self, p: ProjectArgs, cluster_wide: bool, opts: pulumi.ResourceOptions) -> None:
+        ctx = self._ctx
+        spec = {
+            "description": p.description,
+            "sourceRepos": list(p.source_repos),
+            "destinations": [{"server": "*", "namespace": ns} for ns in p.namespaces],
+            # Team projects get namespaced resources only; cluster-scoped ones stay with the platform.
+            "clusterResourceWhitelist": [{"group": "*", "kind": "*"}] if cluster_wide else [],
+        }
+        k8s.apiextensions.CustomResource(
+            ctx.name("appproject", p.name), api_version="argoproj.io/v1alpha1", kind="AppProject",
+            metadata={"name": p.name, "namespace": NAMESPACE}, spec=spec, opts=opts)
+
+    def _registry_entry(self, region: str, cluster: RegionalCluster, opts: pulumi.ResourceOptions) -> None:
+        """/global-platform/<env>/clusters/<region> in the hub region: tools find clusters without state."""
+        ctx = self._ctx
+        value = pulumi.Output.all(cluster.endpoint, cluster.certificate_authority, cluster.cluster.oidc_issuer,
+                                  cluster.node_role.arn, self._spoke_role_arn).apply(lambda v: json.dumps({
+                                      "clusterName": cluster.cluster_name, "region": region, "endpoint": v[0],
+                                      "certificateAuthority": v[1], "oidcIssuer": v[2],
+                                      "roleArns": {"nodes": v[3], "argocd": v[4]}}, sort_keys=True))
+        aws.ssm.Parameter(
+            ctx.name("registry", region), name=f"/global-platform/{ctx.environment}/clusters/{region}",
+            type="String", tier="Standard", value=value, description=f"EKS cluster {cluster.cluster_name}",
+            tags=ctx.tags(f"registry-{region}"), opts=opts)
