@@ -29,7 +29,10 @@ def issues_of(**overrides):
     stack = overrides.pop("_stack", "dev")
     with pytest.raises(ConfigError) as info:
         build_stack_spec(raw(stack, **overrides))
-    return {i.path: i.reason for i in info.value.issues}
+    issues = {}
+    for i in info.value.issues:
+        issues[i.path] = f"{issues[i.path]}; {i.reason}" if i.path in issues else i.reason
+    return issues
 
 
 HUB = {"name": "ap-northeast-2", "role": "hub", "cidr": "10.16.0.0/18"}
@@ -79,9 +82,27 @@ SPOKE = {"name": "ap-southeast-1", "role": "spoke", "cidr": "10.16.64.0/18"}
     ({"proxy": {"url": "proxy.corp:3128"}}, "proxy.url", "not http(s)://host:port"),
     ({"connectivity": {"resolver": {"dnsServers": ["192.168.1.1"], "forwardDomains": ["corp.example.com"]}}},
      "connectivity.resolver.dnsServers[0]", "in no on-prem site's cidrs"),
+    ({"_stack": "prod", "cluster": {"endpointAccess": "privateAndPublic", "publicAccessCidrs": ["198.51.100.0/24"]}},
+     "cluster.endpointAccess", "prod cluster endpoints must be private"),
+    ({"cluster": {"endpointAccess": "privateAndPublic", "publicAccessCidrs": ["0.0.0.0/0"]}},
+     "cluster.publicAccessCidrs[0]", "0.0.0.0/0 opens the API"),
+    ({"cluster": {"endpointAccess": "privateAndPublic", "publicAccessCidrs": ["198.51.100.0/24"]}},
+     "cluster.endpointAccess", "gitops-bridge#79"),
+    ({"gitops": {"argocd": {"chartVersion": "^10.1"}}}, "gitops.argocd.chartVersion", "should match pattern"),
+    ({"gitops": {"argocd": {"chartVersion": "latest"}}}, "gitops.argocd.chartVersion", "should match pattern"),
+    ({"cluster": {"blueGreen": {"active": "purple"}}}, "cluster.blueGreen.active", "'blue' or 'green'"),
+    ({"cluster": {"nodeGroups": [{"name": "x", "instanceTypes": ["m6i.large"], "minSize": 3, "maxSize": 2,
+                                  "desiredSize": 2}]}}, "cluster.nodeGroups[0]", "minSize <= desiredSize <= maxSize"),
+    ({"cluster": {"addons": {"coredns": "latest"}}}, "cluster.addons.coredns", "should match pattern"),
+    ({"cluster": {"adminRoleArns": ["PlatformAdmin"]}}, "cluster.adminRoleArns", "not IAM role ARNs"),
+    ({"cluster": {"serviceCidr": "10.100.0.0/16"}}, "cluster.serviceCidr", "overlaps 10.100.0.0/16"),
+    ({"cluster": {"logRetentionDays": 45}}, "cluster.logRetentionDays", "not a CloudWatch retention period"),
+    ({"_stack": "prod", "argocdSsoClientSecret": None}, "argocdSsoClientSecret", "pulumi config set --secret"),
+    ({"_stack": "prod", "gitops": {"argocd": {"sso": None}}}, "gitops.argocd.sso", "prod ArgoCD needs SSO"),
+    ({"cluster": None}, "cluster", "gitops needs clusters"),
 ])
 def test_each_bad_config_names_its_key(overrides, path, reason):
-    issues = issues_of(**overrides)
+    issues = issues_of(**dict(overrides))
     assert path in issues, f"expected an issue at {path}, got {issues}"
     assert reason in issues[path], f"{path}: {issues[path]!r} does not say {reason!r}"
 
