@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
+import pulumi_kubernetes as k8s
 
 from .naming import RegionContext, partition_of
 from .proxy import ProxyEnv
@@ -190,6 +191,9 @@ class RegionalCluster(pulumi.ComponentResource):
         self.node_groups = self._node_groups(a, node_policies)
         self.addons = self._addons(a)
         self.kubeconfig = self.cluster.kubeconfig_json
+        # Every add-on and Kubernetes object of this cluster goes through this provider.
+        self.k8s_provider = k8s.Provider(ctx.name("k8s"), kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+                                         opts=pulumi.ResourceOptions(parent=self))
         self.endpoint = self.kubeconfig.apply(lambda k: json.loads(k)["clusters"][0]["cluster"]["server"])
         self.certificate_authority = self.kubeconfig.apply(
             lambda k: json.loads(k)["clusters"][0]["cluster"]["certificate-authority-data"])

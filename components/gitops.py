@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from .addons import AddonIdentity, AddonSpec, ClusterAddon
 from .cluster import RegionalCluster, pod_identity_trust
 from .naming import RegionContext
 from .proxy import ProxyEnv
@@ -126,6 +127,14 @@ def argocd_values(a: GitOpsArgs) -> dict:
     return values
 
 
+def argocd_addon(a: GitOpsArgs) -> AddonSpec:
+    return AddonSpec(
+        name="argocd", chart="argo-cd", repository=a.chart_repository, version=a.chart_version,
+        namespace=NAMESPACE, values=argocd_values(a), secret_values=a.sso is not None, timeout_seconds=900,
+        identity=AddonIdentity(NAMESPACE, ARGOCD_SERVICE_ACCOUNTS, role_arn=a.identity.hub_role.arn),
+    )
+
+
 class GitOpsHub(pulumi.ComponentResource):
     def __init__(self, args: GitOpsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.hub_ctx
@@ -133,35 +142,10 @@ class GitOpsHub(pulumi.ComponentResource):
         a = args
         self._ctx, self._spoke_role_arn = ctx, a.identity.spoke_access_role.arn
         aws_opts = pulumi.ResourceOptions(parent=self, provider=a.hub_provider)
-        self.k8s = k8s.Provider(ctx.name("k8s-hub"), kubeconfig=a.hub.kubeconfig, enable_server_side_apply=True,
-                                opts=pulumi.ResourceOptions(parent=self))
-        on_hub = pulumi.ResourceOptions(parent=self, provider=self.k8s)
-
-        pod_identities = [
-            aws.eks.PodIdentityAssociation(
-                ctx.name("argocd-pod-identity", sa.removeprefix("argocd-")), cluster_name=a.hub.cluster_name,
-                namespace=NAMESPACE, service_account=sa, role_arn=a.identity.hub_role.arn,
-                tags=ctx.tags(f"argocd-{sa}"),
-                opts=pulumi.ResourceOptions(parent=self, provider=a.hub_provider, depends_on=[a.hub.cluster]))
-            for sa in ARGOCD_SERVICE_ACCOUNTS
-        ]
-        values = argocd_values(a)
-        self.release = k8s.helm.v3.Release(
-            ctx.name("argocd"),
-            name="argocd",
-            chart="argo-cd",
-            version=a.chart_version,
-            repository_opts={"repo": a.chart_repository},
-            namespace=NAMESPACE,
-            create_namespace=True,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=900,
-            values=pulumi.Output.secret(values) if a.sso else values,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.k8s,
-                                        depends_on=[*pod_identities, *a.hub.node_groups.values()]),
-        )
-        after_argocd = pulumi.ResourceOptions(parent=self, provider=self.k8s, depends_on=[self.release])
+        self.argocd = ClusterAddon(ctx, a.hub, argocd_addon(a), a.hub_provider,
+                                   opts=pulumi.ResourceOptions(parent=self))
+        self.release = self.argocd.release
+        after_argocd = pulumi.ResourceOptions(parent=self, provider=a.hub.k8s_provider, depends_on=[self.release])
 
         self.cluster_secrets = [self._cluster_secret("in-cluster", IN_CLUSTER, None, ctx.region, "hub", after_argocd)]
         for region, spoke in sorted(a.spokes.items()):
