@@ -26,6 +26,9 @@ CLUSTER_ADMIN_POLICY = "arn:{p}:eks::aws:cluster-access-policy/AmazonEKSClusterA
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly",
                  "AmazonSSMManagedInstanceCore")
 COLOURS = ("blue", "green")
+# The idle pool is tainted, so nothing lands there and no autoscaler grows it; flipping the
+# active colour taints the old pool, which drains onto the new one.
+IDLE_TAINT = {"key": "platform/idle", "value": "true", "effect": "NO_SCHEDULE"}
 
 
 def pod_identity_trust() -> str:
@@ -237,7 +240,8 @@ class RegionalCluster(pulumi.ComponentResource):
                     update_config={"max_unavailable_percentage": 33},
                     launch_template={"id": lt.id, "version": lt.latest_version.apply(str)},
                     labels={**ng.labels, "platform/pool": ng.name, "platform/colour": colour},
-                    taints=[{"key": t["key"], "value": t.get("value"), "effect": t["effect"]} for t in ng.taints],
+                    taints=[{"key": t["key"], "value": t.get("value"), "effect": t["effect"]} for t in ng.taints]
+                    + ([] if active else [IDLE_TAINT]),
                     tags=ctx.tags(f"ng-{key}", {"platform/colour": colour, "platform/active": str(active).lower()}),
                     # No remote_access block: no SSH into nodes; use SSM Session Manager.
                     opts=pulumi.ResourceOptions(

@@ -123,7 +123,7 @@ class NetworkSpec(_Model):
 
 # What nodes and controllers need to reach AWS with no internet path (air-gapped stacks).
 AIRGAP_ENDPOINTS = ("autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
-                    "elasticloadbalancing", "kms", "logs", "ssm", "ssmmessages", "sts")
+                    "elasticloadbalancing", "kms", "logs", "monitoring", "sqs", "ssm", "ssmmessages", "sts")
 
 _SLUG = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
 
@@ -298,6 +298,95 @@ class GitOpsSpec(_Model):
     projects: list[AppProjectSpec] = Field(default_factory=list)
 
 
+_ALB_SUFFIX = r"^app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
+
+
+class SloSpec(_Model):
+    """A service level objective, measured on an ALB (as the AWS Load Balancer Controller creates
+    them) or on any CloudWatch metric. One object drives alarms, chaos stop conditions and scaling."""
+    name: str = Field(pattern=_SLUG)
+    kind: Literal["latency", "errorRate", "custom"]
+    percentile: Literal["p50", "p90", "p95", "p99", "p99.9"] = "p99"
+    objective: float = Field(gt=0, description="seconds (latency), percent of requests (errorRate), or value")
+    period_seconds: Literal[10, 30, 60, 300] = 60
+    evaluation_periods: int = Field(3, ge=1, le=100)
+    datapoints_to_alarm: Optional[int] = Field(None, ge=1, le=100)
+    load_balancers: dict[str, str] = Field(
+        default_factory=dict, description="region -> ALB ARN suffix (app/<name>/<id>) for latency/errorRate")
+    namespace: Optional[str] = None  # custom
+    metric_name: Optional[str] = None  # custom
+    dimensions: dict[str, str] = Field(default_factory=dict)  # custom
+    statistic: str = "Average"  # custom: Average | Sum | Maximum | pNN
+
+    @field_validator("load_balancers")
+    @classmethod
+    def _suffixes(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+        bad = {r: v for r, v in value.items() if not re.match(_ALB_SUFFIX, v)}
+        if bad:
+            raise ValueError(f"not ALB ARN suffixes (app/<name>/<16 hex>): {bad}")
+        return value
+
+
+class TargetSelection(_Model):
+    mode: Literal["ALL", "COUNT", "PERCENT"] = "ALL"
+    value: Optional[int] = Field(None, ge=1, le=100000)
+
+    def fis(self) -> str:
+        return self.mode if self.mode == "ALL" else f"{self.mode}({self.value})"
+
+
+class ScenarioSpec(_Model):
+    scenario: str = Field(description="A name from the chaos library (components/chaos_library.py).")
+    name: Optional[str] = Field(None, pattern=_SLUG, description="Defaults to the scenario name.")
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    selection: TargetSelection = Field(default_factory=TargetSelection)
+    regions: Optional[list[str]] = Field(None, description="Default: every region.")
+    stop_on: Optional[list[str]] = Field(None, description="SLO names; default: every SLO.")
+
+    @property
+    def key(self) -> str:
+        return self.name or self.scenario
+
+
+class GameDaySpec(_Model):
+    cron: str = Field(description="EventBridge Scheduler cron(...) expression.")
+    time_zone: Optional[str] = Field(None, description="Default: each region's own time zone.")
+    scenarios: list[str] = Field(min_length=1, description="Scenario names to start.")
+
+
+class ChaosSpec(_Model):
+    scenarios: list[ScenarioSpec] = Field(default_factory=list)
+    log_retention_days: int = 90
+    game_day: Optional[GameDaySpec] = None
+
+
+class ScheduleSpec(_Model):
+    name: str = Field(pattern=_SLUG)
+    cron: str = Field(description="5-field cron (minute hour day month weekday), in time_zone.")
+    time_zone: Optional[str] = Field(None, description="IANA zone; default: the region's own.")
+    node_group: str
+    min_size: int = Field(ge=0)
+    max_size: int = Field(ge=1)
+    desired: int = Field(ge=0)
+
+
+class WafSpec(_Model):
+    requests_per_five_minutes: int = Field(2000, ge=10, le=2_000_000_000)
+    scope: Literal["REGIONAL"] = "REGIONAL"  # ALBs; CLOUDFRONT ACLs live in us-east-1 with the distribution
+    managed_rule_groups: list[str] = Field(default_factory=lambda: [
+        "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"])
+
+
+class ScalingSpec(_Model):
+    node_autoscaler: Literal["karpenter", "clusterAutoscaler", "none"] = "karpenter"
+    karpenter_chart_version: str = Field("1.8.6", pattern=_EXACT_SEMVER)
+    cluster_autoscaler_chart_version: str = Field("9.53.0", pattern=_EXACT_SEMVER)
+    keda_chart_version: Optional[str] = Field("2.20.2", pattern=_EXACT_SEMVER)
+    schedules: list[ScheduleSpec] = Field(default_factory=list)
+    waf: Optional[WafSpec] = Field(default_factory=WafSpec)
+
+
 class StackConfig(_Model):
     environment: Literal["dev", "stage", "prod"]
     owner: str = Field(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$",
@@ -308,6 +397,9 @@ class StackConfig(_Model):
     proxy: Optional[ProxySpec] = None
     cluster: Optional[ClusterSpec] = None
     gitops: Optional[GitOpsSpec] = None
+    slos: list[SloSpec] = Field(default_factory=list)
+    chaos: Optional[ChaosSpec] = None
+    scaling: Optional[ScalingSpec] = None
     argocd_sso_client_secret: Optional[str] = Field(
         None, description="OIDC client secret; set with `pulumi config set --secret`.")
 
@@ -408,6 +500,7 @@ def semantic_issues(cfg: StackConfig) -> list[ConfigIssue]:
         issues.append(ConfigIssue("proxy.url", "egress 'proxy' needs the proxy's url (http://host:port): "
                                   "nodes and ArgoCD have no other way out"))
     issues += _cluster_issues(cfg)
+    issues += _slo_chaos_scaling_issues(cfg)
     if cfg.environment == "prod" and net.database_tier and net.az_count != 3:
         issues.append(ConfigIssue(
             "network.azCount",
@@ -513,6 +606,101 @@ def _cluster_issues(cfg: StackConfig) -> list[ConfigIssue]:
                                       "global-platform:argocdSsoClientSecret <value>"))
     elif gitops and cfg.environment == "prod":
         issues.append(ConfigIssue("gitops.argocd.sso", "prod ArgoCD needs SSO (the local admin is disabled)"))
+    return issues
+
+
+def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    from .chaos_library import SCENARIOS, ScenarioError
+    from .schedules import CronError, check_cron, check_scheduler_cron, check_time_zone
+
+    issues: list[ConfigIssue] = []
+    regions = set(cfg.region_names)
+    slo_names = [s.name for s in cfg.slos]
+    for i, slo in enumerate(cfg.slos):
+        base = f"slos[{i}]"
+        if slo_names.count(slo.name) > 1:
+            issues.append(ConfigIssue(f"{base}.name", f"SLO '{slo.name}' is defined twice"))
+        if slo.kind in ("latency", "errorRate"):
+            missing = sorted(regions - set(slo.load_balancers))
+            if missing:
+                issues.append(ConfigIssue(f"{base}.loadBalancers", f"no ALB given for {', '.join(missing)}"))
+            extra = sorted(set(slo.load_balancers) - regions)
+            if extra:
+                issues.append(ConfigIssue(f"{base}.loadBalancers", f"not this stack's regions: {', '.join(extra)}"))
+        elif not (slo.namespace and slo.metric_name):
+            issues.append(ConfigIssue(base, "a custom SLO needs namespace and metricName"))
+        if slo.kind == "errorRate" and slo.objective >= 100:
+            issues.append(ConfigIssue(f"{base}.objective", "an error-rate objective is a percentage below 100"))
+        if slo.datapoints_to_alarm and slo.datapoints_to_alarm > slo.evaluation_periods:
+            issues.append(ConfigIssue(f"{base}.datapointsToAlarm", "cannot exceed evaluationPeriods"))
+
+    if cfg.chaos:
+        if cfg.chaos.scenarios and not cfg.slos:
+            issues.append(ConfigIssue("chaos", "experiments need SLOs: their alarms are the stop conditions"))
+        keys = [s.key for s in cfg.chaos.scenarios]
+        for i, sc in enumerate(cfg.chaos.scenarios):
+            base = f"chaos.scenarios[{i}]"
+            if keys.count(sc.key) > 1:
+                issues.append(ConfigIssue(f"{base}.name", f"'{sc.key}' is used twice; give one a name"))
+            entry = SCENARIOS.get(sc.scenario)
+            if entry is None:
+                issues.append(ConfigIssue(f"{base}.scenario", f"unknown scenario '{sc.scenario}'; known: "
+                                          f"{', '.join(sorted(SCENARIOS))}"))
+                continue
+            try:
+                entry.check(sc.parameters, sc.selection, cfg)
+            except ScenarioError as err:
+                issues.append(ConfigIssue(f"{base}.{err.key}", err.reason))
+            sel = sc.selection
+            if sel.mode == "ALL" and sel.value is not None:
+                issues.append(ConfigIssue(f"{base}.selection.value", "ALL takes no value"))
+            if sel.mode == "COUNT" and sel.value is None:
+                issues.append(ConfigIssue(f"{base}.selection.value", "COUNT needs how many targets (1 or more)"))
+            if sel.mode == "PERCENT" and (sel.value is None or not 1 <= sel.value <= 100):
+                issues.append(ConfigIssue(f"{base}.selection.value", "PERCENT needs a value from 1 to 100"))
+            for r in sc.regions or []:
+                if r not in regions:
+                    issues.append(ConfigIssue(f"{base}.regions", f"'{r}' is not one of this stack's regions"))
+            for name in sc.stop_on or []:
+                if name not in slo_names:
+                    issues.append(ConfigIssue(f"{base}.stopOn", f"no SLO named '{name}' (SLOs: {', '.join(slo_names) or 'none'})"))
+        gd = cfg.chaos.game_day
+        if gd:
+            try:
+                check_scheduler_cron(gd.cron)
+            except CronError as err:
+                issues.append(ConfigIssue("chaos.gameDay.cron", str(err)))
+            if gd.time_zone and not check_time_zone(gd.time_zone):
+                issues.append(ConfigIssue("chaos.gameDay.timeZone", f"'{gd.time_zone}' is not an IANA time zone"))
+            for name in gd.scenarios:
+                if name not in keys:
+                    issues.append(ConfigIssue("chaos.gameDay.scenarios", f"no scenario named '{name}'"))
+        try:
+            NetworkSpec._retention(cfg.chaos.log_retention_days)
+        except ValueError as err:
+            issues.append(ConfigIssue("chaos.logRetentionDays", str(err)))
+
+    sc = cfg.scaling
+    if sc:
+        if cfg.cluster is None:
+            issues.append(ConfigIssue("scaling", "scaling needs clusters: add a cluster section"))
+        groups = {ng.name for ng in cfg.cluster.node_groups} if cfg.cluster else set()
+        names = [s.name for s in sc.schedules]
+        for i, sch in enumerate(sc.schedules):
+            base = f"scaling.schedules[{i}]"
+            if names.count(sch.name) > 1:
+                issues.append(ConfigIssue(f"{base}.name", f"schedule '{sch.name}' is defined twice"))
+            try:
+                check_cron(sch.cron)
+            except CronError as err:
+                issues.append(ConfigIssue(f"{base}.cron", str(err)))
+            if sch.time_zone and not check_time_zone(sch.time_zone):
+                issues.append(ConfigIssue(f"{base}.timeZone", f"'{sch.time_zone}' is not an IANA time zone"))
+            if groups and sch.node_group not in groups:
+                issues.append(ConfigIssue(f"{base}.nodeGroup", f"no node group '{sch.node_group}' "
+                                          f"(cluster.nodeGroups: {', '.join(sorted(groups))})"))
+            if not sch.min_size <= sch.desired <= sch.max_size:
+                issues.append(ConfigIssue(base, "needs minSize <= desired <= maxSize"))
     return issues
 
 

@@ -31,7 +31,7 @@ class NetworkArgs:
     flow_log_retention_days: int = 90
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None
     protect_stateful: bool = False
-    extra_tags: dict = field(default_factory=dict)
+    worker_subnet_tags: dict = field(default_factory=dict)  # e.g. Karpenter's discovery tag
 
     @property
     def internet(self) -> bool:
@@ -52,6 +52,7 @@ class RegionalNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("global-platform:network:RegionalNetwork", name, None, opts)
         ctx, plan = args.ctx, args.plan
+        self._worker_tags = dict(args.worker_subnet_tags)
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect_stateful)
 
@@ -116,13 +117,12 @@ class RegionalNetwork(pulumi.ComponentResource):
             "subnetIds": {tier: [s.id for s in subs] for tier, subs in self.subnets.items()},
         })
 
-    @staticmethod
-    def _tier_tags(tier: str) -> dict[str, str]:
+    def _tier_tags(self, tier: str) -> dict[str, str]:
         # Lets the AWS Load Balancer Controller find subnets for internet-facing / internal LBs.
         if tier == "public":
             return {"kubernetes.io/role/elb": "1"}
         if tier == "workers":
-            return {"kubernetes.io/role/internal-elb": "1"}
+            return {"kubernetes.io/role/internal-elb": "1", **self._worker_tags}
         return {}
 
     def _routing(self, args: NetworkArgs) -> dict[str, list[aws.ec2.RouteTable]]:

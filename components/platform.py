@@ -11,6 +11,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .chaos import ChaosArgs, ChaosExperiments, ExperimentArgs, GameDayArgs
+from .chaos_library import RegionFacts
 from .cluster import ClusterArgs, NodeGroupArgs, RegionalCluster
 from .connectivity import PeerEnd, RegionalTransit, ResolverArgs, SiteLink, TransitArgs, TransitPeering
 from .gitops import ArgoCdIdentity, GitOpsArgs, GitOpsHub, ProjectArgs, SsoArgs
@@ -18,6 +20,9 @@ from .ipam import VpcPlan
 from .naming import RegionContext, partition_of
 from .network import NetworkArgs, RegionalNetwork
 from .proxy import proxy_env
+from .scaling import RegionalScaling, ScalingArgs, ScheduleArgs
+from .schedules import region_time_zone
+from .slo import SloAlarms, SloArgs
 from .stack import StackSpec
 from .topology import destinations, next_hop, peering_pairs, reachable, tgw_routes
 
@@ -31,6 +36,9 @@ class RegionArgs:
     transit: Optional[TransitArgs] = None  # vpc ids and route tables are filled in by the component
     cluster: Optional[ClusterArgs] = None  # likewise: provider, VPC, subnets, logs key
     argocd_identity: bool = False  # the hub of a GitOps stack owns ArgoCD's IAM roles
+    slos: tuple[SloArgs, ...] = ()
+    chaos: Optional[ChaosArgs] = None  # facts, alarms and providers are filled in by the component
+    scaling: Optional[ScalingArgs] = None  # likewise
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -80,7 +88,39 @@ class RegionalPlatform(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, providers={"aws": self.provider},
                                        depends_on=[self.transit] if self.transit else None),
             )
+        self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self.slo = SloAlarms(ctx, args.slos, in_region) if args.slos else None
+        self.chaos = None
+        if args.chaos is not None and self.cluster is not None and self.slo is not None:
+            self.chaos = ChaosExperiments(dataclasses.replace(
+                args.chaos, facts=self._facts(args), alarm_arns={n: a.arn for n, a in self.slo.alarms.items()},
+                logs_kms_key_arn=self.logs_key.arn, k8s_provider=self.cluster.k8s_provider), in_region)
+        self.scaling = None
+        if args.scaling is not None and self.cluster is not None:
+            self.scaling = RegionalScaling(dataclasses.replace(
+                args.scaling, provider=self.provider, cluster=self.cluster, account=self.account), in_region)
         self.register_outputs({"vpcId": net.vpc.id, "cidr": str(args.plan.cidr)})
+
+    def _facts(self, args: RegionArgs) -> RegionFacts:
+        """What chaos scenarios can aim at in this region."""
+        ctx, net, cl = args.ctx, self.network, self.cluster
+        p, acct = partition_of(ctx.region), self.account
+        by_az: dict[str, list] = {}
+        for tier, subnets in net.subnets.items():
+            for letter, subnet in zip("abc", subnets):
+                by_az.setdefault(letter, []).append(subnet.arn)
+        active = args.cluster.active_colour
+        return RegionFacts(
+            region=ctx.region, partition=p, account=acct, cluster_name=cl.cluster_name,
+            cluster_arn=acct.apply(lambda a: f"arn:{p}:eks:{ctx.region}:{a}:cluster/{cl.cluster_name}"),
+            node_group_arns=[ng.arn for key, ng in sorted(cl.node_groups.items()) if key.endswith(active)],
+            subnet_arns_by_az=by_az, vpc_arn=net.vpc.arn,
+            tgw_arn=self.transit.tgw.arn,
+            tgw_route_table_arn=pulumi.Output.all(acct, self.transit.route_table_id).apply(
+                lambda v: f"arn:{p}:ec2:{ctx.region}:{v[0]}:transit-gateway-route-table/{v[1]}"),
+            node_role_arn=cl.node_role.arn,
+            peer_regions=args.chaos.facts.peer_regions if args.chaos.facts else (),
+        )
 
 
 def logs_kms_key(ctx: RegionContext, protect: bool, opts: pulumi.ResourceOptions) -> aws.kms.Key:
@@ -180,7 +220,53 @@ def _cluster_args(spec: StackSpec, ctx: RegionContext, is_hub: bool,
         proxy=proxy_env(spec, ctx.region),
         log_retention_days=cl.log_retention_days,
         protect_stateful=cfg.environment == "prod",
+        # Desired size belongs to schedules and Cluster Autoscaler once they exist.
+        ignore_scaling_changes=bool(cfg.scaling and (cfg.scaling.schedules
+                                                     or cfg.scaling.node_autoscaler == "clusterAutoscaler")),
     )
+
+
+def _slo_args(spec: StackSpec, region: str) -> tuple[SloArgs, ...]:
+    return tuple(SloArgs(
+        name=s.name, kind=s.kind, percentile=s.percentile, objective=s.objective,
+        period_seconds=s.period_seconds, evaluation_periods=s.evaluation_periods,
+        datapoints_to_alarm=s.datapoints_to_alarm, load_balancer=s.load_balancers.get(region),
+        namespace=s.namespace, metric_name=s.metric_name, dimensions=tuple(sorted(s.dimensions.items())),
+        statistic=s.statistic) for s in spec.config.slos)
+
+
+def _chaos_args(spec: StackSpec, ctx: RegionContext) -> Optional[ChaosArgs]:
+    cfg = spec.config
+    if cfg.chaos is None or cfg.cluster is None or not cfg.slos:
+        return None
+    experiments = tuple(ExperimentArgs(
+        key=sc.key, scenario=sc.scenario, parameters=dict(sc.parameters), selection=sc.selection.fis(),
+        stop_on=tuple(sc.stop_on or ())) for sc in cfg.chaos.scenarios if ctx.region in (sc.regions or [ctx.region]))
+    hub, mode = cfg.hub.name, cfg.connectivity.peering
+    peers = tuple(sorted({b if a == ctx.region else a for a, b in peering_pairs(cfg.region_names, hub, mode)
+                          if ctx.region in (a, b)}))
+    gd = cfg.chaos.game_day
+    return ChaosArgs(
+        ctx=ctx, facts=RegionFacts(ctx.region, "", "", "", "", [], {}, "", "", "", "", peers),
+        experiments=experiments, alarm_arns={}, log_retention_days=cfg.chaos.log_retention_days,
+        logs_kms_key_arn="",
+        game_day=GameDayArgs(gd.cron, gd.time_zone or region_time_zone(ctx.region), tuple(gd.scenarios)) if gd else None)
+
+
+def _scaling_args(spec: StackSpec, ctx: RegionContext) -> Optional[ScalingArgs]:
+    cfg, sc = spec.config, spec.config.scaling
+    if sc is None or cfg.cluster is None:
+        return None
+    return ScalingArgs(
+        ctx=ctx, provider=None, cluster=None, account="", active_colour=cfg.cluster.blue_green.active,
+        node_autoscaler=sc.node_autoscaler, karpenter_version=sc.karpenter_chart_version,
+        cluster_autoscaler_version=sc.cluster_autoscaler_chart_version, keda_version=sc.keda_chart_version,
+        schedules=tuple(ScheduleArgs(s.name, s.cron, s.time_zone or region_time_zone(ctx.region), s.node_group,
+                                     s.min_size, s.max_size, s.desired) for s in sc.schedules),
+        waf_rate_limit=sc.waf.requests_per_five_minutes if sc.waf else None,
+        waf_managed_groups=tuple(sc.waf.managed_rule_groups) if sc.waf else (),
+        proxy=proxy_env(spec, ctx.region), service_cidr=str(cfg.cluster.service_cidr),
+        isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod")
 
 
 def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
@@ -208,12 +294,15 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
             database_tier=cfg.network.database_tier,
             flow_log_retention_days=cfg.network.flow_log_retention_days,
             protect_stateful=prod,
+            worker_subnet_tags=({"karpenter.sh/discovery": f"{cfg.environment}-{ctx.code}"}
+                                if cfg.scaling and cfg.scaling.node_autoscaler == "karpenter" else {}),
         )
         transit = _transit_args(spec, ctx, dests, prod)
         is_hub = region.name == hub
         cluster = _cluster_args(spec, ctx, is_hub, argocd_role_arn)
         rp = regions[region.name] = RegionalPlatform(RegionArgs(
-            ctx, region.role, plan, network, transit, cluster, argocd_identity=is_hub and cfg.gitops is not None))
+            ctx, region.role, plan, network, transit, cluster, argocd_identity=is_hub and cfg.gitops is not None,
+            slos=_slo_args(spec, region.name), chaos=_chaos_args(spec, ctx), scaling=_scaling_args(spec, ctx)))
         if rp.argocd_identity is not None:
             argocd_role_arn = rp.argocd_identity.spoke_access_role.arn
 
@@ -236,6 +325,9 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
             "subnets": {tier: [s.id for s in subs] for tier, subs in rp.network.subnets.items()},
             "transitGatewayId": rp.transit.tgw.id,
             "clusterName": rp.cluster.cluster_name if rp.cluster else None,
+            "sloAlarmArns": {n: a.arn for n, a in rp.slo.alarms.items()} if rp.slo else {},
+            "fisTemplateIds": {k: t.id for k, t in rp.chaos.templates.items()} if rp.chaos else {},
+            "webAclArn": rp.scaling.web_acl.arn if rp.scaling and rp.scaling.web_acl else None,
             "resolverInboundIps": (rp.transit.resolver_inbound.ip_addresses.apply(lambda ips: [i["ip"] for i in ips or []])
                                    if rp.transit.resolver_inbound else []),
         }

@@ -232,6 +232,6 @@ def test_region_with_too_few_zones_fails_clearly(tmp_path):
     from tools.offline import ProgramError
     path = variant(tmp_path, "dev", regions=[
         {"name": "ap-northeast-2", "role": "hub", "cidr": "10.16.0.0/18"},
-        {"name": "us-west-1", "role": "spoke", "cidr": "10.16.64.0/18"}], network={"azCount": 3})
+        {"name": "us-west-1", "role": "spoke", "cidr": "10.16.64.0/18"}], network={"azCount": 3}, slos=None, chaos=None)
     with pytest.raises(ProgramError, match="us-west-1 offers 2 availability zones"):
         run("dev", path)

@@ -1,0 +1,194 @@
+"""Chaos: one FIS experiment template per scenario per region, stopping on that region's
+SLO alarms, logging to CloudWatch, each with a least-privilege role of its own. Pod
+scenarios also get the Kubernetes side FIS needs (service account, Role, RoleBinding, and an
+access entry for the FIS role). Game days start experiments through EventBridge Scheduler."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .chaos_library import POD_SERVICE_ACCOUNT, SCENARIOS, Plan, RegionFacts
+from .naming import RegionContext
+
+# The target key FIS expects for each action.
+TARGET_KEYS = {
+    "aws:eks:terminate-nodegroup-instances": "Nodegroups",
+    "aws:network:disrupt-connectivity": "Subnets",
+    "aws:eks:pod-cpu-stress": "Pods", "aws:eks:pod-delete": "Pods", "aws:eks:pod-network-latency": "Pods",
+    "aws:fis:inject-api-throttle-error": "Roles",
+    "aws:network:transit-gateway-disrupt-cross-region-connectivity": "TransitGateways",
+    "aws:ec2:send-spot-instance-interruptions": "SpotInstances",
+}
+
+# What FIS needs to deliver experiment logs to CloudWatch Logs (these take no resource ARNs).
+LOG_DELIVERY = {"Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:DescribeLogGroups",
+                                              "logs:DescribeResourcePolicies", "logs:PutResourcePolicy"],
+                "Resource": "*"}
+
+POD_RBAC_RULES = [
+    {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "list", "get", "delete", "deletecollection"]},
+    {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["update"]},
+    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]},
+]
+
+
+@dataclass(frozen=True)
+class ExperimentArgs:
+    key: str  # unique name in the stack
+    scenario: str
+    parameters: dict
+    selection: str  # ALL | COUNT(n) | PERCENT(n)
+    stop_on: tuple[str, ...]  # SLO names
+
+
+@dataclass(frozen=True)
+class GameDayArgs:
+    cron: str
+    time_zone: str
+    experiments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChaosArgs:
+    ctx: RegionContext
+    facts: RegionFacts
+    experiments: tuple[ExperimentArgs, ...]
+    alarm_arns: dict  # SLO name -> alarm ARN
+    log_retention_days: int
+    logs_kms_key_arn: pulumi.Input[str]
+    k8s_provider: Optional[k8s.Provider] = None
+    game_day: Optional[GameDayArgs] = None
+
+
+def policy_document(statements: list) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(statements).apply(
+        lambda s: json.dumps({"Version": "2012-10-17", "Statement": s}, sort_keys=True))
+
+
+class ChaosExperiments(pulumi.ComponentResource):
+    def __init__(self, args: ChaosArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx, f = args.ctx, args.facts
+        super().__init__("global-platform:chaos:ChaosExperiments", ctx.name("chaos"), None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_group = aws.cloudwatch.LogGroup(
+            ctx.name("fis-logs"), name=f"/global-platform/{ctx.environment}/{ctx.region}/fis",
+            retention_in_days=args.log_retention_days, kms_key_id=args.logs_kms_key_arn,
+            tags=ctx.tags("fis-logs"), opts=child)
+        self.templates: dict[str, aws.fis.ExperimentTemplate] = {}
+        rbac_namespaces: dict[str, list] = {}
+        for exp in args.experiments:
+            scenario = SCENARIOS[exp.scenario]
+            plan = scenario.build(scenario.resolved(exp.parameters), f)
+            role = self._role(ctx, f, exp, plan)
+            if plan.pod_namespace:
+                rbac_namespaces.setdefault(plan.pod_namespace, []).append(role)
+            self.templates[exp.key] = self._template(exp, plan, role, args)
+        for namespace, roles in sorted(rbac_namespaces.items()):
+            self._pod_access(namespace, roles, args)
+        if args.game_day:
+            self._game_day(args)
+        self.register_outputs({"templateIds": {k: t.id for k, t in self.templates.items()}})
+
+    def _role(self, ctx: RegionContext, f: RegionFacts, exp: ExperimentArgs, plan: Plan) -> aws.iam.Role:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            ctx.name("fis", exp.key),
+            description=f"FIS experiment {exp.key}: only what {plan.action_id} needs",
+            assume_role_policy=pulumi.Output.from_input(f.account).apply(lambda account: json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "fis.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]})),
+            tags=ctx.tags(f"fis-{exp.key}"), opts=child)
+        aws.iam.RolePolicy(ctx.name("fis", exp.key), role=role.id,
+                           policy=policy_document([*plan.statements, LOG_DELIVERY]), opts=child)
+        return role
+
+    def _template(self, exp: ExperimentArgs, plan: Plan, role: aws.iam.Role, args: ChaosArgs):
+        ctx = args.ctx
+        target_key = TARGET_KEYS[plan.action_id]
+        target = {"name": "targets", "resource_type": plan.target_type, "selection_mode": exp.selection}
+        if plan.resource_arns is not None:
+            target["resource_arns"] = plan.resource_arns
+        if plan.resource_tags:
+            target["resource_tags"] = [{"key": k, "value": v} for k, v in sorted(plan.resource_tags.items())]
+        if plan.filters:
+            target["filters"] = plan.filters
+        if plan.target_parameters:
+            target["parameters"] = plan.target_parameters
+        stop_on = exp.stop_on or tuple(sorted(args.alarm_arns))
+        return aws.fis.ExperimentTemplate(
+            ctx.name("fis", exp.key),
+            description=f"[{ctx.environment}] {plan.description}"[:512],
+            role_arn=role.arn,
+            actions=[{"name": "inject", "action_id": plan.action_id,
+                      "parameters": [{"key": k, "value": v} for k, v in sorted(plan.action_parameters.items())],
+                      "target": {"key": target_key, "value": "targets"}}],
+            targets=[target],
+            stop_conditions=[{"source": "aws:cloudwatch:alarm", "value": args.alarm_arns[name]} for name in stop_on],
+            log_configuration={"log_schema_version": 2, "cloudwatch_logs_configuration": {
+                "log_group_arn": self.log_group.arn.apply(lambda arn: f"{arn}:*")}},
+            experiment_options={"account_targeting": "single-account", "empty_target_resolution_mode": "fail"},
+            tags=ctx.tags(f"fis-{exp.key}", {"Name": f"{ctx.environment}-{ctx.code}-{exp.key}",
+                                             "scenario": exp.scenario}),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _pod_access(self, namespace: str, roles: list, args: ChaosArgs) -> None:
+        """FIS pod actions run an ephemeral container as this service account, and call the
+        Kubernetes API as the FIS role: both need RBAC in the namespace."""
+        ctx, f = args.ctx, args.facts
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
+        for i, role in enumerate(roles):
+            aws.eks.AccessEntry(ctx.name("fis-access", namespace, str(i)), cluster_name=f.cluster_name,
+                                principal_arn=role.arn, type="STANDARD", user_name=POD_SERVICE_ACCOUNT,
+                                tags=ctx.tags("fis-access"), opts=pulumi.ResourceOptions(parent=self))
+        k8s.core.v1.ServiceAccount(ctx.name("fis-sa", namespace),
+                                   metadata={"name": POD_SERVICE_ACCOUNT, "namespace": namespace}, opts=on_cluster)
+        k8s.rbac.v1.Role(ctx.name("fis-role", namespace),
+                         metadata={"name": POD_SERVICE_ACCOUNT, "namespace": namespace},
+                         rules=POD_RBAC_RULES, opts=on_cluster)
+        k8s.rbac.v1.RoleBinding(
+            ctx.name("fis-binding", namespace),
+            metadata={"name": POD_SERVICE_ACCOUNT, "namespace": namespace},
+            role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": POD_SERVICE_ACCOUNT},
+            subjects=[{"kind": "ServiceAccount", "name": POD_SERVICE_ACCOUNT, "namespace": namespace},
+                      {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": POD_SERVICE_ACCOUNT}],
+            opts=on_cluster)
+
+    def _game_day(self, args: ChaosArgs) -> None:
+        ctx, gd = args.ctx, args.game_day
+        child = pulumi.ResourceOptions(parent=self)
+        templates = [self.templates[k] for k in gd.experiments if k in self.templates]
+        if not templates:
+            return
+        role = aws.iam.Role(
+            ctx.name("gameday"), description="EventBridge Scheduler starts the game-day experiments",
+            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            tags=ctx.tags("gameday"), opts=child)
+        f = args.facts
+        arns = [pulumi.Output.all(f.account, t.id).apply(
+                    lambda v: f"arn:{f.partition}:fis:{f.region}:{v[0]}:experiment-template/{v[1]}")
+                for t in templates] + [f"arn:{f.partition}:fis:{f.region}:*:experiment/*"]
+        aws.iam.RolePolicy(ctx.name("gameday"), role=role.id, opts=child, policy=policy_document(
+            [{"Effect": "Allow", "Action": ["fis:StartExperiment"], "Resource": arns}]))
+        for key in gd.experiments:
+            if key not in self.templates:
+                continue
+            aws.scheduler.Schedule(
+                ctx.name("gameday", key), name=f"{ctx.environment}-{ctx.code}-gameday-{key}",
+                description=f"Game day: start FIS experiment {key}",
+                schedule_expression=gd.cron, schedule_expression_timezone=gd.time_zone,
+                flexible_time_window={"mode": "OFF"},
+                target={"arn": "arn:aws:scheduler:::aws-sdk:fis:startExperiment", "role_arn": role.arn,
+                        "input": self.templates[key].id.apply(lambda tid: json.dumps(
+                            {"ExperimentTemplateId": tid, "ClientToken": "<aws.scheduler.execution-id>"}))},
+                opts=child)

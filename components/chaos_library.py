@@ -1,0 +1,274 @@
+"""The chaos scenario library, pure: for each scenario its parameters (checked, with
+defaults), the FIS actions and targets it uses, and exactly the IAM statements those
+actions need. ``components/chaos.py`` turns a plan into an experiment template.
+
+FIS action ids are AWS's own (``aws fis list-actions``); permissions follow the FIS
+user guide's per-action lists, scoped by ARN or by resource tag wherever the action
+supports it. No statement ever uses "*" as an action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+POD_SERVICE_ACCOUNT = "fis-experiment"  # the Kubernetes identity FIS pod actions run as
+
+
+class ScenarioError(ValueError):
+    def __init__(self, key: str, reason: str):
+        self.key, self.reason = key, reason
+        super().__init__(f"{key}: {reason}")
+
+
+@dataclass(frozen=True)
+class RegionFacts:
+    """What a scenario can aim at in one region (ARNs may be Pulumi Outputs)."""
+    region: str
+    partition: str
+    account: Any
+    cluster_name: str
+    cluster_arn: Any
+    node_group_arns: list  # active colour
+    subnet_arns_by_az: dict  # az letter -> [subnet ARNs of every tier]
+    vpc_arn: Any
+    tgw_arn: Any
+    tgw_route_table_arn: Any
+    node_role_arn: Any
+    peer_regions: tuple[str, ...]  # regions this one peers with
+
+
+@dataclass
+class Plan:
+    description: str
+    action_id: str
+    target_type: str
+    action_parameters: dict[str, str]
+    statements: list[dict]
+    resource_arns: Optional[list] = None
+    resource_tags: Optional[dict] = None
+    target_parameters: Optional[dict] = None
+    filters: Optional[list] = None
+    pod_namespace: Optional[str] = None  # pod actions: RBAC + access entry for the FIS role
+
+
+@dataclass(frozen=True)
+class Param:
+    default: Any = None
+    lo: Optional[int] = None
+    hi: Optional[int] = None
+    choices: Optional[tuple] = None
+    required: bool = False
+    kind: type = int
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    action_id: str
+    params: dict[str, Param]
+    build: Callable[[dict, RegionFacts], Plan]
+    selection_modes: tuple[str, ...] = ("ALL", "COUNT", "PERCENT")
+    needs_peering: bool = False
+    summary: str = ""
+
+    def resolved(self, given: dict) -> dict:
+        out = {}
+        for key, spec in self.params.items():
+            out[key] = given.get(key, spec.default)
+        return out
+
+    def check(self, given: dict, selection, cfg) -> None:
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            raise ScenarioError(f"parameters.{unknown[0]}",
+                                f"'{self.name}' takes no parameter '{unknown[0]}' (takes: {', '.join(self.params)})")
+        for key, spec in self.params.items():
+            value = given.get(key, spec.default)
+            path = f"parameters.{key}"
+            if value is None:
+                if spec.required:
+                    raise ScenarioError(path, f"'{self.name}' needs {key}")
+                continue
+            if spec.kind is int:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ScenarioError(path, f"{key} must be a whole number (got {value!r})")
+                if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+                    raise ScenarioError(path, f"{key} must be between {spec.lo} and {spec.hi} (got {value})")
+            elif spec.kind is list:
+                if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+                    raise ScenarioError(path, f"{key} must be a non-empty list of names")
+            elif not isinstance(value, str) or not value:
+                raise ScenarioError(path, f"{key} must be a non-empty string (got {value!r})")
+            if spec.choices and value not in spec.choices:
+                raise ScenarioError(path, f"{key} must be one of {', '.join(map(str, spec.choices))} (got {value!r})")
+        if selection.mode not in self.selection_modes:
+            raise ScenarioError("selection.mode", f"'{self.name}' targets with {', '.join(self.selection_modes)} only")
+        if self.needs_peering:
+            if len(cfg.regions) < 2 or cfg.connectivity.peering == "none":
+                raise ScenarioError("scenario", f"'{self.name}' needs two or more peered regions")
+            peer = given.get("peerRegion")
+            if peer is not None and peer not in cfg.region_names:
+                raise ScenarioError("parameters.peerRegion", f"'{peer}' is not one of this stack's regions")
+        if self.name.startswith("pod-") and cfg.cluster is None:
+            raise ScenarioError("scenario", f"'{self.name}' needs clusters")
+
+
+def _minutes(m: int) -> str:
+    return f"PT{m}M"
+
+
+def _logs_and_describe(*describe: str) -> list[dict]:
+    return [{"Effect": "Allow", "Action": sorted(describe), "Resource": "*"}] if describe else []
+
+
+def _pod_plan(p: dict, f: RegionFacts, action_id: str, extra: dict, description: str) -> Plan:
+    return Plan(
+        description=description,
+        action_id=action_id,
+        target_type="aws:eks:pod",
+        target_parameters={"clusterIdentifier": f.cluster_arn, "namespace": p["namespace"],
+                           "selectorType": "labelSelector", "selectorValue": p["labelSelector"]},
+        action_parameters={"duration": _minutes(p.get("durationMinutes") or 5),
+                           "kubernetesServiceAccount": POD_SERVICE_ACCOUNT, **extra},
+        statements=[{"Effect": "Allow", "Action": ["eks:DescribeCluster"], "Resource": [f.cluster_arn]},
+                    *_logs_and_describe("ec2:DescribeSubnets")],
+        pod_namespace=p["namespace"],
+    )
+
+
+def _pod_delete(p: dict, f: RegionFacts) -> Plan:
+    plan = _pod_plan(p, f, "aws:eks:pod-delete", {}, f"Delete pods {p['labelSelector']} in {p['namespace']}")
+    plan.action_parameters = {"gracePeriodSeconds": str(p["gracePeriodSeconds"]),
+                              "kubernetesServiceAccount": POD_SERVICE_ACCOUNT}  # pod-delete takes no duration
+    return plan
+
+
+def _nodegroup_termination(p: dict, f: RegionFacts) -> Plan:
+    return Plan(
+        description=f"Terminate {p['instanceTerminationPercentage']}% of {f.cluster_name}'s active nodes",
+        action_id="aws:eks:terminate-nodegroup-instances",
+        target_type="aws:eks:nodegroup",
+        resource_arns=list(f.node_group_arns),
+        action_parameters={"instanceTerminationPercentage": str(p["instanceTerminationPercentage"])},
+        statements=[
+            {"Effect": "Allow", "Action": ["eks:DescribeNodegroup"], "Resource": list(f.node_group_arns)},
+            {"Effect": "Allow", "Action": ["ec2:TerminateInstances"],
+             "Resource": f"arn:{f.partition}:ec2:{f.region}:*:instance/*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/eks:cluster-name": f.cluster_name}}},
+            *_logs_and_describe("ec2:DescribeInstances"),
+        ],
+    )
+
+
+def _az_network_disruption(p: dict, f: RegionFacts) -> Plan:
+    subnets = list(f.subnet_arns_by_az.get(p["az"], []))
+    acl = f"arn:{f.partition}:ec2:{f.region}:*:network-acl/*"
+    return Plan(
+        description=f"Cut network traffic in AZ slot {p['az']} of {f.region} for {p['durationMinutes']} minutes",
+        action_id="aws:network:disrupt-connectivity",
+        target_type="aws:ec2:subnet",
+        resource_arns=subnets,
+        action_parameters={"duration": _minutes(p["durationMinutes"]), "scope": p["scope"]},
+        statements=[
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAcl"], "Resource": [acl, f.vpc_arn]},
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl", "ec2:CreateTags"],
+             "Resource": acl},
+            {"Effect": "Allow", "Action": ["ec2:ReplaceNetworkAclAssociation"], "Resource": [acl, *subnets]},
+            *_logs_and_describe("ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                                "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
+        ],
+    )
+
+
+def _api_throttle(p: dict, f: RegionFacts) -> Plan:
+    return Plan(
+        description=f"Throttle {p['percentage']}% of the nodes' EC2 calls ({', '.join(p['operations'])})",
+        action_id="aws:fis:inject-api-throttle-error",
+        target_type="aws:iam:role",
+        resource_arns=[f.node_role_arn],
+        action_parameters={"service": p["service"], "operations": ",".join(p["operations"]),
+                           "percentage": str(p["percentage"]), "duration": _minutes(p["durationMinutes"])},
+        statements=[{"Effect": "Allow", "Action": ["fis:InjectApiThrottleError"],
+                     "Resource": f"arn:{f.partition}:fis:{f.region}:*:experiment/*"}],
+    )
+
+
+def _cross_region(p: dict, f: RegionFacts) -> Plan:
+    peer = p.get("peerRegion") or (f.peer_regions[0] if f.peer_regions else f.region)
+    return Plan(
+        description=f"Cut {f.region}'s transit gateway off from {peer} for {p['durationMinutes']} minutes",
+        action_id="aws:network:transit-gateway-disrupt-cross-region-connectivity",
+        target_type="aws:ec2:transit-gateway",
+        resource_arns=[f.tgw_arn],
+        action_parameters={"duration": _minutes(p["durationMinutes"]), "region": peer},
+        statements=[
+            {"Effect": "Allow", "Action": ["ec2:DisassociateTransitGatewayRouteTable",
+                                           "ec2:AssociateTransitGatewayRouteTable"],
+             "Resource": [f.tgw_route_table_arn, f"arn:{f.partition}:ec2:{f.region}:*:transit-gateway-attachment/*"]},
+            *_logs_and_describe("ec2:DescribeTransitGatewayPeeringAttachments",
+                                "ec2:DescribeTransitGatewayAttachments", "ec2:DescribeTransitGateways"),
+        ],
+    )
+
+
+def _spot_interruption(p: dict, f: RegionFacts) -> Plan:
+    return Plan(
+        description=f"Send spot interruption notices to {f.cluster_name}'s spot nodes",
+        action_id="aws:ec2:send-spot-instance-interruptions",
+        target_type="aws:ec2:spot-instance",
+        resource_tags={"eks:cluster-name": f.cluster_name},
+        filters=[{"path": "State.Name", "values": ["running"]}],
+        action_parameters={"durationBeforeInterruption": _minutes(p["minutesBeforeInterruption"])},
+        statements=[
+            {"Effect": "Allow", "Action": ["ec2:SendSpotInstanceInterruptions"],
+             "Resource": f"arn:{f.partition}:ec2:{f.region}:*:instance/*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/eks:cluster-name": f.cluster_name}}},
+            *_logs_and_describe("ec2:DescribeInstances"),
+        ],
+    )
+
+
+_POD = {"namespace": Param(required=True, kind=str), "labelSelector": Param(required=True, kind=str),
+        "durationMinutes": Param(5, 1, 720)}
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
+    Scenario("nodegroup-termination", "aws:eks:terminate-nodegroup-instances",
+             {"instanceTerminationPercentage": Param(20, 1, 100)}, _nodegroup_termination,
+             summary="terminate a share of the active node group's instances"),
+    Scenario("az-network-disruption", "aws:network:disrupt-connectivity",
+             {"az": Param("a", choices=("a", "b", "c"), kind=str), "durationMinutes": Param(5, 1, 720),
+              "scope": Param("all", choices=("all", "availability-zone", "s3", "dynamodb", "prefix-list"), kind=str)},
+             _az_network_disruption, selection_modes=("ALL",), summary="cut every subnet of one AZ slot"),
+    Scenario("pod-cpu-stress", "aws:eks:pod-cpu-stress", {**_POD, "percent": Param(80, 1, 100)},
+             lambda p, f: _pod_plan(p, f, "aws:eks:pod-cpu-stress", {"percent": str(p["percent"])},
+                                    f"CPU stress on pods {p['labelSelector']} in {p['namespace']}"),
+             summary="burn CPU in matching pods"),
+    Scenario("pod-delete", "aws:eks:pod-delete",
+             {"namespace": _POD["namespace"], "labelSelector": _POD["labelSelector"],
+              "gracePeriodSeconds": Param(30, 0, 3600)},
+             lambda p, f: _pod_delete(p, f),
+             summary="delete matching pods"),
+    Scenario("pod-network-latency", "aws:eks:pod-network-latency",
+             {**_POD, "delayMilliseconds": Param(200, 1, 60000), "jitterMilliseconds": Param(10, 0, 60000)},
+             lambda p, f: _pod_plan(p, f, "aws:eks:pod-network-latency",
+                                    {"delayMilliseconds": str(p["delayMilliseconds"]),
+                                     "jitterMilliseconds": str(p["jitterMilliseconds"]),
+                                     "interface": "DEFAULT", "sources": "0.0.0.0/0"},
+                                    f"Add {p['delayMilliseconds']} ms to pods {p['labelSelector']}"),
+             summary="add latency to matching pods' traffic"),
+    Scenario("api-throttle", "aws:fis:inject-api-throttle-error",
+             {"service": Param("ec2", choices=("ec2",), kind=str),
+              "operations": Param(["DescribeInstances", "AssignPrivateIpAddresses"], kind=list),
+              "percentage": Param(50, 1, 100), "durationMinutes": Param(5, 1, 720)},
+             _api_throttle, selection_modes=("ALL",), summary="throttle the nodes' EC2 API calls"),
+    Scenario("cross-region-connectivity", "aws:network:transit-gateway-disrupt-cross-region-connectivity",
+             {"durationMinutes": Param(5, 1, 720), "peerRegion": Param(None, kind=str)},
+             _cross_region, selection_modes=("ALL",), needs_peering=True,
+             summary="cut a region's TGW off from a peer region"),
+    Scenario("spot-interruption", "aws:ec2:send-spot-instance-interruptions",
+             {"minutesBeforeInterruption": Param(2, 2, 15)}, _spot_interruption,
+             summary="send two-minute spot interruption notices"),
+]}
+
+ACTION_IDS = frozenset(s.action_id for s in SCENARIOS.values())

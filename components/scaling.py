@@ -1,0 +1,271 @@
+"""Scaling per region: a node autoscaler (Karpenter or Cluster Autoscaler) and KEDA as
+add-ons, time-based scaling of the node groups in the region's own time zone, and a WAF
+Web ACL whose rate-based rule sheds load before the database falls over."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from .addons import AddonIdentity, AddonSpec, ClusterAddon
+from .cluster import RegionalCluster, node_user_data
+from .naming import RegionContext, partition_of
+from .proxy import ProxyEnv
+
+KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
+AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+KEDA_REPO = "https://kedacore.github.io/charts"
+INTERRUPTION_EVENTS = {
+    "health": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
+    "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+    "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
+    "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+}
+
+
+@dataclass(frozen=True)
+class ScheduleArgs:
+    name: str
+    cron: str
+    time_zone: str
+    node_group: str
+    min_size: int
+    max_size: int
+    desired: int
+
+
+@dataclass(frozen=True)
+class ScalingArgs:
+    ctx: RegionContext
+    provider: aws.Provider
+    cluster: RegionalCluster
+    account: pulumi.Input[str]
+    active_colour: str
+    node_autoscaler: str  # karpenter | clusterAutoscaler | none
+    karpenter_version: str
+    cluster_autoscaler_version: str
+    keda_version: Optional[str]
+    schedules: tuple[ScheduleArgs, ...] = ()
+    waf_rate_limit: Optional[int] = None
+    waf_managed_groups: tuple[str, ...] = ()
+    proxy: Optional[ProxyEnv] = None
+    service_cidr: str = "172.20.0.0/16"
+    isolated: bool = False  # no internet path: Karpenter must not call public pricing endpoints
+    ha: bool = False
+
+
+def _doc(statements: list) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(statements).apply(
+        lambda s: json.dumps({"Version": "2012-10-17", "Statement": s}, sort_keys=True))
+
+
+def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Karpenter's controller policy, scoped to this cluster's tag, region and queue."""
+    ctx, name = a.ctx, a.cluster.cluster_name
+    p, r = partition_of(ctx.region), ctx.region
+    owned = {f"aws:RequestTag/kubernetes.io/cluster/{name}": "owned"}
+    created = [f"arn:{p}:ec2:{r}:*:{t}/*" for t in
+               ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")]
+    return _doc([
+        {"Sid": "RunFromApprovedInputs", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+         "Resource": [f"arn:{p}:ec2:{r}::image/*", f"arn:{p}:ec2:{r}::snapshot/*",
+                      f"arn:{p}:ec2:{r}:*:security-group/*", f"arn:{p}:ec2:{r}:*:subnet/*",
+                      f"arn:{p}:ec2:{r}:*:capacity-reservation/*"]},
+        {"Sid": "RunWithOwnLaunchTemplates", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+         "Resource": f"arn:{p}:ec2:{r}:*:launch-template/*",
+         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{name}": "owned"}}},
+        {"Sid": "CreateOwnedResources", "Effect": "Allow",
+         "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], "Resource": created,
+         "Condition": {"StringEquals": owned}},
+        {"Sid": "TagOnCreate", "Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": created,
+         "Condition": {"StringEquals": {**owned, "ec2:CreateAction": ["RunInstances", "CreateFleet",
+                                                                     "CreateLaunchTemplate"]}}},
+        {"Sid": "DeleteOwnedResources", "Effect": "Allow",
+         "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+         "Resource": [f"arn:{p}:ec2:{r}:*:instance/*", f"arn:{p}:ec2:{r}:*:launch-template/*"],
+         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{name}": "owned"}}},
+        {"Sid": "RegionalReads", "Effect": "Allow",
+         "Action": ["ec2:DescribeAvailabilityZones", "ec2:DescribeImages", "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
+                    "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": r}}},
+        {"Sid": "AmiParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+         "Resource": f"arn:{p}:ssm:{r}::parameter/aws/service/*"},
+        {"Sid": "Pricing", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*"},
+        {"Sid": "InterruptionQueue", "Effect": "Allow",
+         "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], "Resource": queue_arn},
+        {"Sid": "PassNodeRole", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": a.cluster.node_role.arn,
+         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+        {"Sid": "InstanceProfiles", "Effect": "Allow",
+         "Action": ["iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+                    "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"],
+         "Resource": pulumi.Output.from_input(a.account).apply(lambda acct: f"arn:{p}:iam::{acct}:instance-profile/*")},
+        {"Sid": "ClusterEndpoint", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
+         "Resource": pulumi.Output.from_input(a.account).apply(lambda acct: f"arn:{p}:eks:{r}:{acct}:cluster/{name}")},
+    ])
+
+
+def cluster_autoscaler_policy(cluster_name: str) -> pulumi.Output[str]:
+    return _doc([
+        {"Sid": "ScaleOwnGroups", "Effect": "Allow",
+         "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}}},
+        {"Sid": "Discover", "Effect": "Allow",
+         "Action": ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
+                    "eks:DescribeNodegroup"],
+         "Resource": "*"},
+    ])
+
+
+KEDA_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Sid": "ReadSloMetrics", "Effect": "Allow",
+    "Action": ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"],
+    "Resource": "*"}]}, sort_keys=True)
+
+
+class RegionalScaling(pulumi.ComponentResource):
+    def __init__(self, args: ScalingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        ctx, a = args.ctx, args
+        super().__init__("global-platform:scaling:RegionalScaling", ctx.name("scaling"), None, opts)
+        self.addons: dict[str, ClusterAddon] = {}
+        if a.node_autoscaler == "karpenter":
+            self._karpenter(a)
+        elif a.node_autoscaler == "clusterAutoscaler":
+            self.addons["cluster-autoscaler"] = ClusterAddon(ctx, a.cluster, AddonSpec(
+                name="cluster-autoscaler", chart="cluster-autoscaler", repository=AUTOSCALER_REPO,
+                version=a.cluster_autoscaler_version, namespace="kube-system",
+                values={"cloudProvider": "aws", "awsRegion": ctx.region,
+                        "autoDiscovery": {"clusterName": a.cluster.cluster_name},
+                        "rbac": {"serviceAccount": {"name": "cluster-autoscaler"}},
+                        "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",
+                                      "skip-nodes-with-system-pods": False}},
+                identity=AddonIdentity("kube-system", ("cluster-autoscaler",),
+                                       policy=cluster_autoscaler_policy(a.cluster.cluster_name))),
+                a.provider, opts=pulumi.ResourceOptions(parent=self))
+        if a.keda_version:
+            keda = ClusterAddon(ctx, a.cluster, AddonSpec(
+                name="keda", chart="keda", repository=KEDA_REPO, version=a.keda_version, namespace="keda",
+                values={"serviceAccount": {"operator": {"name": "keda-operator"}}},
+                identity=AddonIdentity("keda", ("keda-operator",), policy=KEDA_POLICY)),
+                a.provider, opts=pulumi.ResourceOptions(parent=self))
+            self.addons["keda"] = keda
+            # Apps' ScaledObjects read the SLO metrics with the operator's pod identity.
+            k8s.apiextensions.CustomResource(
+                ctx.name("keda-aws-auth"), api_version="keda.sh/v1alpha1", kind="ClusterTriggerAuthentication",
+                metadata={"name": "aws-pod-identity"}, spec={"podIdentity": {"provider": "aws"}},
+                opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider, depends_on=[keda.release]))
+        self.schedules = [self._schedule(s, a) for s in a.schedules]
+        self.web_acl = self._waf(a) if a.waf_rate_limit else None
+        self.register_outputs({"webAclArn": self.web_acl.arn if self.web_acl else None})
+
+    def _karpenter(self, a: ScalingArgs) -> None:
+        ctx, name = a.ctx, a.cluster.cluster_name
+        child = pulumi.ResourceOptions(parent=self, provider=a.provider)
+        queue = aws.sqs.Queue(ctx.name("karpenter"), name=f"{name}-karpenter", message_retention_seconds=300,
+                              sqs_managed_sse_enabled=True, tags=ctx.tags("karpenter"), opts=child)
+        aws.sqs.QueuePolicy(ctx.name("karpenter"), queue_url=queue.url, opts=child, policy=_doc([
+            {"Sid": "EventBridgeDelivers", "Effect": "Allow",
+             "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
+             "Action": "sqs:SendMessage", "Resource": queue.arn},
+            {"Sid": "DenyHTTP", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": queue.arn,
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]))
+        for key, pattern in INTERRUPTION_EVENTS.items():
+            rule = aws.cloudwatch.EventRule(ctx.name("karpenter", key), event_pattern=json.dumps(pattern),
+                                            description=f"Karpenter interruption handling: {key}",
+                                            tags=ctx.tags(f"karpenter-{key}"), opts=child)
+            aws.cloudwatch.EventTarget(ctx.name("karpenter", key), rule=rule.name, arn=queue.arn, opts=child)
+        addon = ClusterAddon(ctx, a.cluster, AddonSpec(
+            name="karpenter", chart="karpenter", repository=KARPENTER_REPO, version=a.karpenter_version,
+            namespace="kube-system",
+            values={"settings": {"clusterName": name, "interruptionQueue": queue.name, "isolatedVPC": a.isolated},
+                    "serviceAccount": {"name": "karpenter"}, "replicas": 2 if a.ha else 1},
+            identity=AddonIdentity("kube-system", ("karpenter",), policy=karpenter_policy(a, queue.arn))),
+            a.provider, opts=pulumi.ResourceOptions(parent=self))
+        self.addons["karpenter"] = addon
+        after = pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider, depends_on=[addon.release])
+        node_class = k8s.apiextensions.CustomResource(
+            ctx.name("karpenter-nodeclass"), api_version="karpenter.k8s.aws/v1", kind="EC2NodeClass",
+            metadata={"name": "default"},
+            spec={
+                "role": a.cluster.node_role.name,
+                "amiSelectorTerms": [{"alias": "al2023@latest"}],
+                "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": name}}],
+                "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": name}}],
+                "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",
+                                    "httpPutResponseHopLimit": 1},
+                "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {
+                    "volumeSize": "50Gi", "volumeType": "gp3", "encrypted": True}}],
+                "tags": ctx.tags(f"karpenter-{name}"),
+                **({"userData": _decoded(node_user_data(a.proxy, f".{ctx.region}.eks.amazonaws.com",
+                                                        a.service_cidr))} if a.proxy else {}),
+            },
+            opts=after)
+        k8s.apiextensions.CustomResource(
+            ctx.name("karpenter-nodepool"), api_version="karpenter.sh/v1", kind="NodePool",
+            metadata={"name": "default"},
+            spec={
+                "template": {"metadata": {"labels": {"platform/pool": "karpenter"}}, "spec": {
+                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+                    "requirements": [
+                        {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot", "on-demand"]},
+                        {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]},
+                    ],
+                    "expireAfter": "720h"}},
+                "limits": {"cpu": "1000"},
+                "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "1m"},
+            },
+            opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider, depends_on=[node_class]))
+
+    def _schedule(self, s: ScheduleArgs, a: ScalingArgs) -> aws.autoscaling.Schedule:
+        """Scheduled action on the active pool's Auto Scaling group, in the schedule's zone;
+        the node group ignores desired-size drift, so `pulumi up` never undoes it."""
+        ctx = a.ctx
+        group = a.cluster.node_groups[f"{s.node_group}-{a.active_colour}"]
+        asg = group.resources.apply(lambda rs: rs[0]["autoscaling_groups"][0]["name"] if isinstance(rs[0], dict)
+                                    else rs[0].autoscaling_groups[0].name)
+        return aws.autoscaling.Schedule(
+            ctx.name("schedule", s.name), scheduled_action_name=f"{ctx.environment}-{s.name}",
+            autoscaling_group_name=asg, recurrence=s.cron, time_zone=s.time_zone,
+            min_size=s.min_size, max_size=s.max_size, desired_capacity=s.desired,
+            opts=pulumi.ResourceOptions(parent=self, provider=a.provider))
+
+    def _waf(self, a: ScalingArgs) -> aws.wafv2.WebAcl:
+        ctx = a.ctx
+        child = pulumi.ResourceOptions(parent=self, provider=a.provider)
+
+        def visibility(metric: str) -> dict:
+            return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True,
+                    "metric_name": f"{ctx.environment}-{ctx.code}-{metric}"}
+
+        rules = [{"name": "rate-limit-per-ip", "priority": 0, "action": {"block": {}},
+                  "statement": {"rate_based_statement": {"limit": a.waf_rate_limit, "aggregate_key_type": "IP",
+                                                         "evaluation_window_sec": 300}},
+                  "visibility_config": visibility("rate-limit")}]
+        for i, group in enumerate(a.waf_managed_groups, start=1):
+            rules.append({"name": group, "priority": i, "override_action": {"none": {}},
+                          "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+                          "visibility_config": visibility(group)})
+        acl = aws.wafv2.WebAcl(
+            ctx.name("waf"), name=f"{ctx.environment}-{ctx.code}-ingress", scope="REGIONAL",
+            description="Sheds abusive load before it reaches the services and their database",
+            default_action={"allow": {}}, rules=rules, visibility_config=visibility("web-acl"),
+            tags=ctx.tags("waf"), opts=child)
+        # The AWS Load Balancer Controller attaches it: alb.ingress.kubernetes.io/wafv2-acl-arn.
+        aws.ssm.Parameter(ctx.name("waf-arn"), name=f"/global-platform/{ctx.environment}/waf/{ctx.region}/web-acl-arn",
+                          type="String", value=acl.arn, tags=ctx.tags("waf-arn"), opts=child)
+        return acl
+
+
+def _decoded(b64: Optional[str]) -> Optional[str]:
+    import base64
+    return base64.b64decode(b64).decode() if b64 else None
