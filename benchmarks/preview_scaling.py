@@ -1,7 +1,8 @@
 """How the offline preview scales with regions, against the SDK floor.
 
 The generated stacks are prod's settings (3 AZs, NAT per AZ, database tier, mesh peering,
-Direct Connect + VPNs, Resolver) over 1..16 regions, so peerings grow as n(n-1)/2.
+Direct Connect + VPNs, Resolver, EKS + ArgoCD, SLOs, chaos, Karpenter, KEDA, schedules, WAF)
+over 1..16 regions, so peerings grow as n(n-1)/2.
 
     python -m benchmarks.preview_scaling [--regions 1,2,4,8,16] [--repeat 3]
 
@@ -49,6 +50,20 @@ def stack_config(n: int) -> dict:
         link["region"] in names for link in (s.get("vpn"), s.get("directConnect")) if link)]
     conn["resolver"] = {**conn["resolver"], "dnsServers": ["10.100.0.2"]}
     cfg["global-platform:connectivity"] = conn
+    # prod's SLOs on every region's ALB, and its chaos scenarios (cross-region needs two regions).
+    slos = []
+    for slo in base["global-platform:slos"]:
+        slo = dict(slo)
+        if "loadBalancers" in slo:
+            slo["loadBalancers"] = {r["name"]: f"app/bench-web/{i:016x}" for i, r in enumerate(regions)}
+        slos.append(slo)
+    cfg["global-platform:slos"] = slos
+    chaos = dict(base["global-platform:chaos"])
+    chaos["scenarios"] = [{k: v for k, v in sc.items() if k != "regions"} for sc in chaos["scenarios"]
+                          if n > 1 or sc["scenario"] != "cross-region-connectivity"]
+    for sc in chaos["scenarios"]:
+        sc.get("parameters", {}).pop("peerRegion", None)
+    cfg["global-platform:chaos"] = chaos
     return {"config": cfg}
 
 

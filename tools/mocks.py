@@ -66,6 +66,8 @@ NAME_IS_ID = {
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic", "aws:ssm/parameter:Parameter",
     "aws:cloudwatch/eventRule:EventRule", "aws:scheduler/schedule:Schedule",
 }
+# SQS queue ids are URLs; the queue's name is in the ARN and the URL.
+QUEUE_URL = "https://sqs.{r}.amazonaws.com/{a}/{name}"
 
 # ARN layout per type; {p} partition, {r} region, {a} account, {id}, {name}.
 ARN = {
@@ -93,6 +95,10 @@ ARN = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:{p}:cloudwatch:{r}:{a}:alarm:{name}",
     "aws:fis/experimentTemplate:ExperimentTemplate": "arn:{p}:fis:{r}:{a}:experiment-template/{id}",
     "aws:ssm/parameter:Parameter": "arn:{p}:ssm:{r}:{a}:parameter{name}",
+    "aws:wafv2/webAcl:WebAcl": "arn:{p}:wafv2:{r}:{a}:regional/webacl/{name}/{id}",
+    "aws:scheduler/schedule:Schedule": "arn:{p}:scheduler:{r}:{a}:schedule/default/{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:{p}:events:{r}:{a}:rule/{name}",
+    "aws:eks/nodeGroup:NodeGroup": "arn:{p}:eks:{r}:{a}:nodegroup/{name}",
 }
 
 
@@ -141,7 +147,7 @@ class AwsLikeMocks(Mocks):
         if typ in NAME_IS_ID:
             rid = phys_name
             outputs["name"] = phys_name
-        elif typ in ("aws:kms/key:Key", "aws:directconnect/gateway:Gateway"):
+        elif typ in ("aws:kms/key:Key", "aws:directconnect/gateway:Gateway", "aws:wafv2/webAcl:WebAcl"):
             rid = str(uuid.UUID(seed[:32]))
         elif typ == "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter":
             rid = inputs["transitGatewayAttachmentId"]  # the accepter *is* the peering attachment
@@ -207,6 +213,8 @@ class AwsLikeMocks(Mocks):
                     "status": "ACTIVE",
                     "resources": [{"autoscalingGroups": [{"name": f"eks-{inputs.get('nodeGroupName')}-{uuid.UUID(seed[:32])}"}],
                                    "remoteAccessSecurityGroupId": ""}]}
+        if typ == "aws:sqs/queue:Queue":
+            return {"url": QUEUE_URL.format(r=region, a=ACCOUNT_ID, name=rid)}
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:iam/role:Role":
