@@ -132,8 +132,10 @@ class AnalyzerPack:
         policies = [p.name for p in info.policies]
         default_level = {p.name: LEVEL_NAMES.get(p.enforcementLevel, "advisory") for p in info.policies}
         effective: dict[str, tuple[str, dict]] = {}
+        initial_all = info.initialConfig["all"] if "all" in info.initialConfig else None
         for name in policies:
-            initial = info.initialConfig.get(name) if name in info.initialConfig else None
+            # The pack's own initial config; its "all" applies to every policy without an entry.
+            initial = info.initialConfig[name] if name in info.initialConfig else initial_all
             level = LEVEL_NAMES.get(initial.enforcementLevel, default_level[name]) if initial else default_level[name]
             props = json_format.MessageToDict(initial.properties) if initial and initial.HasField("properties") else {}
             effective[name] = (level, props)
