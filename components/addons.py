@@ -45,7 +45,8 @@ class ClusterAddon(pulumi.ComponentResource):
                  aws_provider: aws.Provider, depends_on: Sequence[pulumi.Resource] = (),
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("global-platform:addons:ClusterAddon", ctx.name("addon", spec.name), None, opts)
-        waits = [cluster.cluster, *cluster.node_groups.values(), *depends_on]
+        # Pods must start after the Pod Identity agent, or their first credential calls fail.
+        waits = [cluster.cluster, *cluster.node_groups.values(), *cluster.addons.values(), *depends_on]
         self.role_arn = None
         associations = []
         if spec.identity is not None:

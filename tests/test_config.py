@@ -133,6 +133,8 @@ SPOKE = {"name": "ap-southeast-1", "role": "spoke", "cidr": "10.16.64.0/18"}
      "slos[0].loadBalancers", "no ALB given for ap-southeast-1"),
     ({"slos": [{"name": "lat", "kind": "latency", "objective": 1, "loadBalancers": {"ap-northeast-2": "my-alb"}}]},
      "slos[0].loadBalancers", "not ALB ARN suffixes"),
+    ({"connectivity": {"onPrem": [{"name": "x", "cidrs": ["10.16.0.0/20"]}], "resolver": None}},
+     "connectivity.onPrem[0].cidrs[0]", "overlaps the VPC of ap-northeast-2 (10.16.0.0/18)"),
 ])
 def test_each_bad_config_names_its_key(overrides, path, reason):
     issues = issues_of(**dict(overrides))
