@@ -89,7 +89,7 @@ class RegionalPlatform(pulumi.ComponentResource):
                                        depends_on=[self.transit] if self.transit else None),
             )
         self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        self.slo = SloAlarms(ctx, args.slos, in_region) if args.slos else None
+        self.slo = SloAlarms(ctx, args.slos, self.account, in_region) if args.slos else None
         self.chaos = None
         if args.chaos is not None and self.cluster is not None and self.slo is not None:
             self.chaos = ChaosExperiments(dataclasses.replace(
@@ -266,7 +266,7 @@ def _scaling_args(spec: StackSpec, ctx: RegionContext) -> Optional[ScalingArgs]:
         waf_rate_limit=sc.waf.requests_per_five_minutes if sc.waf else None,
         waf_managed_groups=tuple(sc.waf.managed_rule_groups) if sc.waf else (),
         proxy=proxy_env(spec, ctx.region), service_cidr=str(cfg.cluster.service_cidr),
-        isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod")
+        isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod", k8s_version=cfg.cluster.version)
 
 
 def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:

@@ -57,6 +57,7 @@ class ScalingArgs:
     service_cidr: str = "172.20.0.0/16"
     isolated: bool = False  # no internet path: Karpenter must not call public pricing endpoints
     ha: bool = False
+    k8s_version: str = "1.33"
 
 
 def _doc(statements: list) -> pulumi.Output[str]:
@@ -143,7 +144,8 @@ class RegionalScaling(pulumi.ComponentResource):
             self.addons["cluster-autoscaler"] = ClusterAddon(ctx, a.cluster, AddonSpec(
                 name="cluster-autoscaler", chart="cluster-autoscaler", repository=AUTOSCALER_REPO,
                 version=a.cluster_autoscaler_version, namespace="kube-system",
-                values={"cloudProvider": "aws", "awsRegion": ctx.region,
+                # The autoscaler's minor version must match the cluster's (its support policy).
+                values={"cloudProvider": "aws", "awsRegion": ctx.region, "image": {"tag": f"v{a.k8s_version}.0"},
                         "autoDiscovery": {"clusterName": a.cluster.cluster_name},
                         "rbac": {"serviceAccount": {"name": "cluster-autoscaler"}},
                         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",

@@ -3,13 +3,14 @@ The same alarms are the FIS stop conditions and the signal scaling is judged by.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from .naming import RegionContext
+from .naming import RegionContext, partition_of
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,30 @@ def alarm_metric(slo: SloArgs) -> dict:
             "dimensions": dict(slo.dimensions), **stat}
 
 
+def alerts_key_policy(account: str, partition: str) -> str:
+    """CloudWatch must be able to use the topic's key: the AWS-managed aws/sns key does not
+    allow it, and alarms then fail to publish. A customer key that names CloudWatch does."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+    ]})
+
+
 class SloAlarms(pulumi.ComponentResource):
-    def __init__(self, ctx: RegionContext, slos: tuple[SloArgs, ...], opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, ctx: RegionContext, slos: tuple[SloArgs, ...], account: pulumi.Input[str],
+                 opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("global-platform:slo:SloAlarms", ctx.name("slo"), None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.key = aws.kms.Key(
+            ctx.name("slo-alerts"), description=f"{ctx.environment} SLO alert topic in {ctx.region}",
+            enable_key_rotation=True, deletion_window_in_days=30,
+            policy=pulumi.Output.from_input(account).apply(lambda a: alerts_key_policy(a, partition_of(ctx.region))),
+            tags=ctx.tags("slo-alerts-key"), opts=child)
         self.topic = aws.sns.Topic(ctx.name("slo-alerts"), name=f"{ctx.environment}-{ctx.code}-slo-alerts",
-                                   kms_master_key_id="alias/aws/sns", tags=ctx.tags("slo-alerts"), opts=child)
+                                   kms_master_key_id=self.key.arn, tags=ctx.tags("slo-alerts"), opts=child)
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
         for slo in slos:
             self.alarms[slo.name] = aws.cloudwatch.MetricAlarm(

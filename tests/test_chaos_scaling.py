@@ -275,3 +275,22 @@ def test_the_library_only_uses_real_fis_actions():
     assert ACTION_IDS <= REAL_FIS_ACTIONS
     assert {"nodegroup-termination", "az-network-disruption", "pod-cpu-stress", "pod-delete", "pod-network-latency",
             "api-throttle", "cross-region-connectivity", "spot-interruption"} <= set(SCENARIOS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_alarm_topics_use_a_key_cloudwatch_may_use(stack):
+    """aws/sns would silently stop alarms from publishing; the topic key must name CloudWatch."""
+    r = shipped(stack)
+    keys = {k.outputs["arn"]: k for k in r.of_type("aws:kms/key:Key")}
+    for topic in r.of_type("aws:sns/topic:Topic"):
+        key = keys[topic.inputs["kmsMasterKeyId"]]
+        statements = json.loads(key.inputs["policy"])["Statement"]
+        assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and "kms:GenerateDataKey*" in s["Action"]
+                   for s in statements), key.urn
+        assert key.inputs["enableKeyRotation"] is True and r.region_of(key) == r.region_of(topic), key.urn
+
+
+def test_cluster_autoscaler_matches_the_cluster_minor_version():
+    (ca,) = [x for x in shipped("dev").of_type("kubernetes:helm.sh/v3:Release")
+             if x.inputs["name"] == "cluster-autoscaler" and x.name.startswith("apne2")]
+    assert ca.inputs["values"]["image"]["tag"] == "v1.33.0", ca.urn
