@@ -89,7 +89,8 @@ class RegionalPlatform(pulumi.ComponentResource):
                                        depends_on=[self.transit] if self.transit else None),
             )
         self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        self.slo = SloAlarms(ctx, args.slos, self.account, in_region) if args.slos else None
+        self.slo = (SloAlarms(ctx, args.slos, self.account, args.network.protect_stateful, in_region)
+                    if args.slos else None)
         self.chaos = None
         if args.chaos is not None and self.cluster is not None and self.slo is not None:
             self.chaos = ChaosExperiments(dataclasses.replace(

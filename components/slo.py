@@ -63,14 +63,14 @@ def alerts_key_policy(account: str, partition: str) -> str:
 
 class SloAlarms(pulumi.ComponentResource):
     def __init__(self, ctx: RegionContext, slos: tuple[SloArgs, ...], account: pulumi.Input[str],
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 protect_key: bool = False, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("global-platform:slo:SloAlarms", ctx.name("slo"), None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.key = aws.kms.Key(
             ctx.name("slo-alerts"), description=f"{ctx.environment} SLO alert topic in {ctx.region}",
             enable_key_rotation=True, deletion_window_in_days=30,
             policy=pulumi.Output.from_input(account).apply(lambda a: alerts_key_policy(a, partition_of(ctx.region))),
-            tags=ctx.tags("slo-alerts-key"), opts=child)
+            tags=ctx.tags("slo-alerts-key"), opts=pulumi.ResourceOptions(parent=self, protect=protect_key))
         self.topic = aws.sns.Topic(ctx.name("slo-alerts"), name=f"{ctx.environment}-{ctx.code}-slo-alerts",
                                    kms_master_key_id=self.key.arn, tags=ctx.tags("slo-alerts"), opts=child)
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}

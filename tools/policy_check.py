@@ -15,6 +15,7 @@ options the engine sends. Exit 0: nothing mandatory violated; 1: something is; 2
 from __future__ import annotations
 
 import argparse
+import signal
 import json
 import os
 import shutil
@@ -337,6 +338,8 @@ def render(pack_name: str, violations: list[Violation], levels: dict[str, str], 
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     args = parse_args(argv)
     try:
         doc = load_preview_json(args.preview_json)
@@ -348,6 +351,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             raise OfflineError(f"unknown stack '{args.stack}' (stacks: {', '.join(known_stacks())})")
         resources = resources_from_preview(doc)
         all_violations: list[Violation] = []
+        report: list[str] = []
         for i, pack in enumerate(packs):
             cfg_path = configs[i] if i < len(configs) else None
             if cfg_path is None and args.stack and pack.resolve() == DEFAULT_PACK.resolve():
@@ -355,15 +359,20 @@ def main(argv: Optional[list[str]] = None) -> int:
             if not pack.is_dir():
                 raise OfflineError(f"{pack}: policy pack directory not found")
             name, violations, levels = run_pack(pack, resources, load_policy_config(cfg_path))
-            print("\n".join(render(name, violations, levels, len(resources))))
+            report += render(name, violations, levels, len(resources))
             all_violations += violations
     except OfflineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     mandatory = [v for v in all_violations if v.enforcement_level == "mandatory"]
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"violations": [v.as_json() for v in all_violations]}, indent=2) + "\n")
+    if args.json:  # before printing: a closed pipe must not lose it
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"violations": [v.as_json() for v in all_violations]}, indent=2) + "\n")
+        except OSError as err:
+            print(f"error: cannot write {args.json}: {err.strerror}", file=sys.stderr)
+            return 2
+    print("\n".join(report))
     print(f"{'FAIL' if mandatory else 'PASS'}: {len(mandatory)} mandatory, "
           f"{len(all_violations) - len(mandatory)} advisory violations")
     return 1 if mandatory else 0

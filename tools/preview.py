@@ -11,6 +11,7 @@ replace / delete / same against an earlier JSON. Exit 0 on success, 2 on bad inp
 from __future__ import annotations
 
 import argparse
+import signal
 import os
 import sys
 from collections import Counter, defaultdict
@@ -140,6 +141,8 @@ def summary_line(stack: str, doc: dict) -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    if argv is None and hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     args = parse_args(argv)
     try:
         spec, capture, doc = preview(args.stack, args.project_dir.resolve(), args.baseline, args.stack_file)
@@ -154,6 +157,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     finally:
         shutdown_event_loop()
+    if args.json:  # written before anything is printed, so a closed pipe cannot lose it
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(dump(doc))
+        except OSError as err:
+            print(f"error: cannot write {args.json}: {err.strerror}", file=sys.stderr)
+            return 2
     if not args.quiet:
         cfg = spec.config
         print(f"global-platform: stack {args.stack} (environment {cfg.environment}, owner {cfg.owner}, "
@@ -165,15 +175,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{d['severity']}: {d['message']}")
     print(summary_line(args.stack, doc))
     if args.json:
-        try:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(dump(doc))
-        except OSError as err:
-            print(f"error: cannot write {args.json}: {err.strerror}", file=sys.stderr)
-            return 2
         print(f"wrote {args.json}")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
