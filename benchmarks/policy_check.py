@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     from tools.offline import shutdown_event_loop
-    from tools.plan_json import build_preview
     from tools.policy_check import DEFAULT_PACK, AnalyzerPack, load_policy_config, resources_from_preview
     from tools.preview import preview
 

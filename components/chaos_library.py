@@ -9,7 +9,7 @@ supports it. No statement ever uses "*" as an action.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 POD_SERVICE_ACCOUNT = "fis-experiment"  # the Kubernetes identity FIS pod actions run as

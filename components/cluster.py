@@ -182,7 +182,7 @@ class RegionalCluster(pulumi.ComponentResource):
                 policy_arn=CLUSTER_ADMIN_POLICY.format(p=partition), access_scope=admin,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
 
-        for i, cidr in enumerate(a.api_ingress_cidrs):
+        for cidr in a.api_ingress_cidrs:
             # Private endpoint names resolve to private IPs everywhere, so the hub reaches
             # this API over the TGW once the control plane's SG lets it in.
             aws.vpc.SecurityGroupIngressRule(

@@ -107,7 +107,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         ctx, net, cl = args.ctx, self.network, self.cluster
         p, acct = partition_of(ctx.region), self.account
         by_az: dict[str, list] = {}
-        for tier, subnets in net.subnets.items():
+        for subnets in net.subnets.values():
             for letter, subnet in zip("abc", subnets):
                 by_az.setdefault(letter, []).append(subnet.arn)
         active = args.cluster.active_colour

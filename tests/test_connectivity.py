@@ -7,7 +7,7 @@ from itertools import permutations
 import pytest
 
 from components.topology import derived_asn, is_private_asn, next_hop, peering_pairs
-from tests.helpers import run, shipped, stack_yaml, variant
+from tests.helpers import run, shipped, variant
 
 TGW = "aws:ec2transitgateway/transitGateway:TransitGateway"
 PEERING = "aws:ec2transitgateway/peeringAttachment:PeeringAttachment"

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, run, shipped, stack_yaml, variant
+from tests.helpers import PROJECT_DIR, run, shipped, variant
 from tools.offline import ProgramError, load_stack_file, run_program
 from tools.plan_json import dump
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from components.config import ConfigError, raw_from_engine_config
-from components.ipam import TIERS, AddressPlan
+from components.ipam import TIERS
 from components.stack import StackSpec, build_stack_spec
 from tools.offline import (Capture, OfflineError, ProgramError, load_stack_file, run_program,
                            shutdown_event_loop)
