@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview preview-all policy lint-workflows test bench clean
+.PHONY: setup preview preview-all lint lint-workflows test bench clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,10 @@ preview-all: setup
 lint-workflows: setup
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
-test: setup lint-workflows
+lint: setup
+	$(BIN)/ruff check components tools policy tests benchmarks
+
+test: setup lint lint-workflows
 	$(BIN)/python -m pytest -q
 
 bench: setup
