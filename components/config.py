@@ -381,6 +381,9 @@ class WafSpec(_Model):
 class ScalingSpec(_Model):
     node_autoscaler: Literal["karpenter", "clusterAutoscaler", "none"] = "karpenter"
     karpenter_chart_version: str = Field("1.8.6", pattern=_EXACT_SEMVER)
+    karpenter_ami_alias: str = Field(
+        "al2023@v20251110", pattern=r"^(al2023|al2|bottlerocket)@(v\d{8}|latest)$",
+        description="EKS AMI release Karpenter launches (amazon-eks-ami release tag); bump it through dev first.")
     cluster_autoscaler_chart_version: str = Field("9.53.0", pattern=_EXACT_SEMVER)
     keda_chart_version: Optional[str] = Field("2.20.2", pattern=_EXACT_SEMVER)
     schedules: list[ScheduleSpec] = Field(default_factory=list)
@@ -684,6 +687,9 @@ def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
     if sc:
         if cfg.cluster is None:
             issues.append(ConfigIssue("scaling", "scaling needs clusters: add a cluster section"))
+        if cfg.environment == "prod" and sc.karpenter_ami_alias.endswith("@latest"):
+            issues.append(ConfigIssue("scaling.karpenterAmiAlias",
+                                      "prod pins the AMI release: '@latest' replaces every node whenever AWS publishes one"))
         groups = {ng.name for ng in cfg.cluster.node_groups} if cfg.cluster else set()
         names = [s.name for s in sc.schedules]
         for i, sch in enumerate(sc.schedules):

@@ -261,6 +261,7 @@ def _scaling_args(spec: StackSpec, ctx: RegionContext) -> Optional[ScalingArgs]:
     return ScalingArgs(
         ctx=ctx, provider=None, cluster=None, account="", active_colour=cfg.cluster.blue_green.active,
         node_autoscaler=sc.node_autoscaler, karpenter_version=sc.karpenter_chart_version,
+        karpenter_ami_alias=sc.karpenter_ami_alias,
         cluster_autoscaler_version=sc.cluster_autoscaler_chart_version, keda_version=sc.keda_chart_version,
         schedules=tuple(ScheduleArgs(s.name, s.cron, s.time_zone or region_time_zone(ctx.region), s.node_group,
                                      s.min_size, s.max_size, s.desired) for s in sc.schedules),

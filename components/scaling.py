@@ -48,6 +48,7 @@ class ScalingArgs:
     active_colour: str
     node_autoscaler: str  # karpenter | clusterAutoscaler | none
     karpenter_version: str
+    karpenter_ami_alias: str
     cluster_autoscaler_version: str
     keda_version: Optional[str]
     schedules: tuple[ScheduleArgs, ...] = ()
@@ -199,7 +200,7 @@ class RegionalScaling(pulumi.ComponentResource):
             metadata={"name": "default"},
             spec={
                 "role": a.cluster.node_role.name,
-                "amiSelectorTerms": [{"alias": "al2023@latest"}],
+                "amiSelectorTerms": [{"alias": a.karpenter_ami_alias}],
                 "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": name}}],
                 "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": name}}],
                 "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",

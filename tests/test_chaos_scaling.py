@@ -200,6 +200,8 @@ def test_karpenter_has_its_interruption_queue_rules_and_discovery_tags():
     assert len(classes) == 3
     for c in classes:
         assert c.inputs["spec"]["metadataOptions"]["httpTokens"] == "required", c.urn
+        assert c.inputs["spec"]["amiSelectorTerms"] == [{"alias": r.spec.config.scaling.karpenter_ami_alias}], c.urn
+        assert not c.inputs["spec"]["amiSelectorTerms"][0]["alias"].endswith("@latest"), c.urn
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

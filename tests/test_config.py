@@ -128,6 +128,8 @@ SPOKE = {"name": "ap-southeast-1", "role": "spoke", "cidr": "10.16.64.0/18"}
                                  "maxSize": 2, "desired": 1}]}}, "scaling.schedules[0].nodeGroup", "no node group 'gpu'"),
     ({"scaling": {"nodeAutoscaler": "keda"}}, "scaling.nodeAutoscaler", "'karpenter', 'clusterAutoscaler' or 'none'"),
     ({"scaling": {"kedaChartVersion": "2.x"}}, "scaling.kedaChartVersion", "should match pattern"),
+    ({"_stack": "prod", "scaling": {"karpenterAmiAlias": "al2023@latest"}}, "scaling.karpenterAmiAlias",
+     "prod pins the AMI release"),
     ({"slos": [{"name": "lat", "kind": "latency", "objective": 1,
                 "loadBalancers": {"ap-northeast-2": "app/web/0123456789abcdef"}}], "chaos": None},
      "slos[0].loadBalancers", "no ALB given for ap-southeast-1"),
