@@ -238,3 +238,25 @@ def test_pr_report_shows_the_diff_and_the_verdict(tmp_path):
     assert "~ update" in text and "[enableKeyRotation]" in text
     assert "**Policy: FAIL** (1 mandatory, 0 advisory)" in text
     assert "| kms-key-rotation | mandatory |" in text
+
+
+def test_steps_that_remove_resources_are_not_analyzed():
+    from tools.policy_check import resources_from_preview
+    doc = {"steps": [
+        {"op": "delete-replaced", "urn": "urn:pulumi:s::p::aws:ec2/vpc:Vpc::old", "oldState": {"inputs": {}}},
+        {"op": "delete", "urn": "urn:pulumi:s::p::aws:ec2/vpc:Vpc::gone", "oldState": {"inputs": {}}},
+        {"op": "create-replacement", "urn": "urn:pulumi:s::p::aws:ec2/vpc:Vpc::new",
+         "newState": {"type": "aws:ec2/vpc:Vpc", "inputs": {"cidrBlock": "10.0.0.0/16"}}},
+    ]}
+    assert [r["name"] for r in resources_from_preview(doc)] == ["new"]
+
+
+def test_a_crashing_pack_is_reported_not_a_traceback(tmp_path):
+    pack = tmp_path / "broken-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (pack / "__main__.py").write_text("raise SystemExit('boom: missing dependency')\n")
+    (tmp_path / "ok.json").write_text(json.dumps({"steps": []}))
+    proc = _check("--preview-json", tmp_path / "ok.json", "--policy-pack", pack)
+    assert proc.returncode == 2 and "did not start (boom: missing dependency)" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -37,6 +37,7 @@ DEFAULT_PACK = PROJECT_DIR / "policy"
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 START_TIMEOUT_S = 60
+GONE_OPS = {"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace", "read-discard"}
 
 
 @dataclass
@@ -247,9 +248,11 @@ def resources_from_preview(doc: dict) -> list[dict]:
     """What the engine would analyze: the planned state of every resource that is not deleted."""
     out = []
     for step in doc["steps"]:
-        if step.get("op") == "delete":
+        # Steps that remove something (a real preview also has delete-replaced, discard, ...)
+        # have no planned state; the engine does not analyze them either.
+        if step.get("op") in GONE_OPS or not step.get("newState"):
             continue
-        state = step.get("newState") or {}
+        state = step["newState"]
         urn = step["urn"]
         out.append({
             "urn": urn, "type": state.get("type") or urn.split("::")[2].split("$")[-1],
@@ -266,6 +269,16 @@ def resources_from_preview(doc: dict) -> list[dict]:
 
 
 def run_pack(pack_dir: Path, resources: list[dict], user_config: dict) -> tuple[str, list[Violation], dict]:
+    import grpc
+
+    try:
+        return _run_pack(pack_dir, resources, user_config)
+    except grpc.RpcError as err:  # the pack crashed or refused a request: say which and why
+        detail = err.details() if hasattr(err, "details") else str(err)
+        raise OfflineError(f"{pack_dir}: the policy pack failed: {detail}") from None
+
+
+def _run_pack(pack_dir: Path, resources: list[dict], user_config: dict) -> tuple[str, list[Violation], dict]:
     providers = {r["urn"]: r for r in resources if r["type"].startswith("pulumi:providers:")}
     with AnalyzerPack(pack_dir) as pack:
         info = pack.analyzer_info()
