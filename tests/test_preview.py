@@ -139,3 +139,12 @@ def test_cli_baseline_prints_the_changes(tmp_path):
     proc = _cli("dev", "--stack-file", changed, "--baseline", base)
     assert proc.returncode == 0, proc.stderr
     assert "~ update" in proc.stdout and "apne2-flow-logs  [retentionInDays]" in proc.stdout
+
+
+def test_a_real_previews_replacement_steps_count_as_the_new_state():
+    from tools.plan_json import baseline_states
+    doc = {"steps": [
+        {"op": "create-replacement", "urn": "u", "newState": {"urn": "u", "inputs": {"cidrBlock": "new"}}},
+        {"op": "delete-replaced", "urn": "u", "oldState": {"urn": "u", "inputs": {"cidrBlock": "old"}}},
+    ]}
+    assert baseline_states(doc)["u"]["inputs"] == {"cidrBlock": "new"}

@@ -19,6 +19,9 @@ from tools.offline import Capture, OfflineError, Registration
 from tools.replace_rules import replace_keys
 
 OPS = ("create", "update", "replace", "delete", "same")
+# Ops of a real `pulumi preview` after which the resource no longer exists in that form.
+GONE_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace",
+                      "read-discard"})
 
 
 def _new_state(reg: Registration) -> dict[str, Any]:
@@ -118,7 +121,7 @@ def baseline_states(doc: dict) -> dict[str, dict]:
     """URN -> state a baseline preview says will exist after it runs."""
     out = {}
     for step in doc.get("steps", []):
-        if step.get("op") == "delete":
+        if step.get("op") in GONE_OPS:
             continue
         state = step.get("newState") or step.get("oldState")
         if isinstance(state, dict) and "urn" in state:

@@ -30,14 +30,13 @@ from typing import Any, Optional
 import yaml
 
 from tools.offline import OfflineError
-from tools.plan_json import load_preview_json
+from tools.plan_json import GONE_OPS, load_preview_json
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PACK = PROJECT_DIR / "policy"
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 START_TIMEOUT_S = 60
-GONE_OPS = {"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace", "read-discard"}
 
 
 @dataclass
