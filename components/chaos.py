@@ -6,7 +6,7 @@ access entry for the FIS role). Game days start experiments through EventBridge 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import pulumi
@@ -59,13 +59,15 @@ class GameDayArgs:
 @dataclass(frozen=True)
 class ChaosArgs:
     ctx: RegionContext
-    facts: RegionFacts
     experiments: tuple[ExperimentArgs, ...]
-    alarm_arns: dict  # SLO name -> alarm ARN
     log_retention_days: int
-    logs_kms_key_arn: pulumi.Input[str]
-    k8s_provider: Optional[k8s.Provider] = None
+    peer_regions: tuple[str, ...] = ()
     game_day: Optional[GameDayArgs] = None
+    # Filled in by the region's component once its resources exist:
+    facts: Optional[RegionFacts] = None
+    alarm_arns: dict = field(default_factory=dict)  # SLO name -> alarm ARN
+    logs_kms_key_arn: Optional[pulumi.Input[str]] = None
+    k8s_provider: Optional[k8s.Provider] = None
 
 
 def policy_document(statements: list) -> pulumi.Output[str]:

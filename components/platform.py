@@ -51,8 +51,9 @@ class RegionalPlatform(pulumi.ComponentResource):
         # take no `region` argument, so a provider is the one mechanism that works everywhere).
         self.provider = aws.Provider(ctx.name("aws"), region=ctx.region, opts=pulumi.ResourceOptions(parent=self))
         in_region = pulumi.ResourceOptions(parent=self, providers={"aws": self.provider})
+        self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
 
-        self.logs_key = logs_kms_key(ctx, args.network.protect_stateful, in_region)
+        self.logs_key = logs_kms_key(ctx, self.account, args.network.protect_stateful, in_region)
         self.network = RegionalNetwork(
             ctx.name("network"),
             dataclasses.replace(args.network, logs_kms_key_arn=self.logs_key.arn),
@@ -88,7 +89,6 @@ class RegionalPlatform(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, providers={"aws": self.provider},
                                        depends_on=[self.transit] if self.transit else None),
             )
-        self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.slo = (SloAlarms(ctx, args.slos, self.account, args.network.protect_stateful, in_region)
                     if args.slos else None)
         self.chaos = None
@@ -120,13 +120,13 @@ class RegionalPlatform(pulumi.ComponentResource):
             tgw_route_table_arn=pulumi.Output.all(acct, self.transit.route_table_id).apply(
                 lambda v: f"arn:{p}:ec2:{ctx.region}:{v[0]}:transit-gateway-route-table/{v[1]}"),
             node_role_arn=cl.node_role.arn,
-            peer_regions=args.chaos.facts.peer_regions if args.chaos.facts else (),
+            peer_regions=args.chaos.peer_regions,
         )
 
 
-def logs_kms_key(ctx: RegionContext, protect: bool, opts: pulumi.ResourceOptions) -> aws.kms.Key:
-    """Customer-managed key for this region's CloudWatch log groups (flow logs, FIS, VPN)."""
-    identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent))
+def logs_kms_key(ctx: RegionContext, account: pulumi.Input[str], protect: bool,
+                 opts: pulumi.ResourceOptions) -> aws.kms.Key:
+    """Customer-managed key for this region's CloudWatch log groups (flow logs, FIS, VPN, EKS)."""
     partition = partition_of(ctx.region)
 
     def policy(account: str) -> str:
@@ -150,7 +150,7 @@ def logs_kms_key(ctx: RegionContext, protect: bool, opts: pulumi.ResourceOptions
         description=f"{ctx.environment} CloudWatch Logs encryption in {ctx.region}",
         enable_key_rotation=True,
         deletion_window_in_days=30,
-        policy=identity.account_id.apply(policy),
+        policy=pulumi.Output.from_input(account).apply(policy),
         tags=ctx.tags("logs-key"),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )
@@ -248,9 +248,7 @@ def _chaos_args(spec: StackSpec, ctx: RegionContext) -> Optional[ChaosArgs]:
                           if ctx.region in (a, b)}))
     gd = cfg.chaos.game_day
     return ChaosArgs(
-        ctx=ctx, facts=RegionFacts(ctx.region, "", "", "", "", [], {}, "", "", "", "", peers),
-        experiments=experiments, alarm_arns={}, log_retention_days=cfg.chaos.log_retention_days,
-        logs_kms_key_arn="",
+        ctx=ctx, experiments=experiments, log_retention_days=cfg.chaos.log_retention_days, peer_regions=peers,
         game_day=GameDayArgs(gd.cron, gd.time_zone or region_time_zone(ctx.region), tuple(gd.scenarios)) if gd else None)
 
 
