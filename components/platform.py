@@ -266,7 +266,8 @@ def _scaling_args(spec: StackSpec, ctx: RegionContext) -> Optional[ScalingArgs]:
         waf_rate_limit=sc.waf.requests_per_five_minutes if sc.waf else None,
         waf_managed_groups=tuple(sc.waf.managed_rule_groups) if sc.waf else (),
         proxy=proxy_env(spec, ctx.region), service_cidr=str(cfg.cluster.service_cidr),
-        isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod", k8s_version=cfg.cluster.version)
+        isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod", k8s_version=cfg.cluster.version,
+        slos=_slo_args(spec, ctx.region))
 
 
 def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:

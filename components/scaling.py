@@ -16,6 +16,7 @@ from .addons import AddonIdentity, AddonSpec, ClusterAddon
 from .cluster import RegionalCluster, node_user_data
 from .naming import RegionContext, partition_of
 from .proxy import ProxyEnv
+from .slo import keda_trigger
 
 KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
@@ -59,6 +60,7 @@ class ScalingArgs:
     isolated: bool = False  # no internet path: Karpenter must not call public pricing endpoints
     ha: bool = False
     k8s_version: str = "1.33"
+    slos: tuple = ()  # SloArgs of this region: published as KEDA triggers
 
 
 def _doc(statements: list) -> pulumi.Output[str]:
@@ -166,6 +168,15 @@ class RegionalScaling(pulumi.ComponentResource):
                 ctx.name("keda-aws-auth"), api_version="keda.sh/v1alpha1", kind="ClusterTriggerAuthentication",
                 metadata={"name": "aws-pod-identity"}, spec={"podIdentity": {"provider": "aws"}},
                 opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider, depends_on=[keda.release]))
+            if a.slos:
+                # One SLO object, three uses: alarm, chaos stop condition, and this scaling trigger.
+                k8s.core.v1.ConfigMap(
+                    ctx.name("slo-triggers"),
+                    metadata={"name": "platform-slo-triggers", "namespace": "keda",
+                              "labels": {"app.kubernetes.io/managed-by": "global-platform"}},
+                    data={slo.name: json.dumps(keda_trigger(slo, ctx.region), sort_keys=True) for slo in a.slos},
+                    opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider,
+                                                depends_on=[keda.release]))
         self.schedules = [self._schedule(s, a) for s in a.schedules]
         self.web_acl = self._waf(a) if a.waf_rate_limit else None
         self.register_outputs({"webAclArn": self.web_acl.arn if self.web_acl else None})

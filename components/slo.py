@@ -92,3 +92,30 @@ class SloAlarms(pulumi.ComponentResource):
                 **alarm_metric(slo),
             )
         self.register_outputs({"alarmArns": {n: a.arn for n, a in self.alarms.items()}})
+
+
+# Scale out while there is still headroom: at this share of the objective, not at breach.
+SCALE_AT_SHARE_OF_OBJECTIVE = 0.7
+
+
+def keda_trigger(slo: SloArgs, region: str) -> dict:
+    """The same SLO as a KEDA `aws-cloudwatch` trigger (metadata + auth), so an app's
+    ScaledObject scales on the signal the alarm and the chaos stop conditions watch."""
+    target = round(slo.objective * SCALE_AT_SHARE_OF_OBJECTIVE, 6)
+    meta: dict = {"awsRegion": region, "identityOwner": "operator", "minMetricValue": "0",
+                  "targetMetricValue": str(target), "metricStatPeriod": str(slo.period_seconds)}
+    if slo.kind == "latency":
+        meta.update(namespace="AWS/ApplicationELB", metricName="TargetResponseTime", dimensionName="LoadBalancer",
+                    dimensionValue=slo.load_balancer, metricStat=slo.percentile)
+    elif slo.kind == "errorRate":
+        lb = slo.load_balancer
+        meta["expression"] = (
+            f'SELECT SUM(HTTPCode_Target_5XX_Count) * 100 / SUM(RequestCount) FROM "AWS/ApplicationELB" '
+            f"WHERE LoadBalancer = '{lb}'")
+    else:
+        meta.update(namespace=slo.namespace, metricName=slo.metric_name, metricStat=slo.statistic)
+        if slo.dimensions:
+            names, values = zip(*slo.dimensions)
+            meta.update(dimensionName=";".join(names), dimensionValue=";".join(values))
+    return {"type": "aws-cloudwatch", "metadata": meta,
+            "authenticationRef": {"name": "aws-pod-identity", "kind": "ClusterTriggerAuthentication"}}

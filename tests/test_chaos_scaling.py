@@ -296,3 +296,29 @@ def test_cluster_autoscaler_matches_the_cluster_minor_version():
     (ca,) = [x for x in shipped("dev").of_type("kubernetes:helm.sh/v3:Release")
              if x.inputs["name"] == "cluster-autoscaler" and x.name.startswith("apne2")]
     assert ca.inputs["values"]["image"]["tag"] == "v1.33.0", ca.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_slo_is_also_a_keda_trigger_on_the_same_signal(stack):
+    """One SLO object: the alarm, the chaos stop condition, and the scaling trigger."""
+    r = shipped(stack)
+    alarms = alarms_by_region(r)
+    maps = [m for m in r.of_type("kubernetes:core/v1:ConfigMap") if m.inputs["metadata"]["name"] == "platform-slo-triggers"]
+    assert len(maps) == len(r.spec.config.regions)
+    for m in maps:
+        region = next(reg for reg in r.spec.config.region_names if f".{reg}.eks." in
+                      r.regs[m.provider.rsplit("::", 1)[0]].revealed["kubeconfig"])
+        for slo in r.spec.config.slos:
+            trigger = json.loads(m.inputs["data"][slo.name])
+            meta, alarm = trigger["metadata"], alarms[region][slo.name]
+            assert trigger["type"] == "aws-cloudwatch" and meta["awsRegion"] == region, m.urn
+            assert trigger["authenticationRef"] == {"name": "aws-pod-identity", "kind": "ClusterTriggerAuthentication"}
+            assert float(meta["targetMetricValue"]) < alarm.inputs["threshold"], "scale out before the SLO breaks"
+            if slo.kind == "latency":
+                assert (meta["metricName"], meta["metricStat"], meta["dimensionValue"]) == \
+                    (alarm.inputs["metricName"], alarm.inputs["extendedStatistic"],
+                     alarm.inputs["dimensions"]["LoadBalancer"]), m.urn
+            elif slo.kind == "errorRate":
+                assert f"LoadBalancer = '{slo.load_balancers[region]}'" in meta["expression"], m.urn
+            else:
+                assert (meta["namespace"], meta["metricName"]) == (slo.namespace, slo.metric_name), m.urn
