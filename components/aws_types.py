@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import typing
+from typing import Any, Optional
 
 
 @functools.lru_cache(maxsize=None)
@@ -27,3 +29,65 @@ def is_taggable(type_token: str) -> bool:
     if cls is None:
         return False
     return "tags" in inspect.signature(cls._internal_init).parameters
+
+
+def _args_class(annotation: Any, module: str) -> Optional[type]:
+    """The pulumi-aws ``...Args`` input class an annotation refers to (through Union/Sequence/
+    Mapping/Awaitable wrappers), resolved in the resource's module."""
+    if isinstance(annotation, typing.ForwardRef):
+        name = annotation.__forward_arg__
+        if name.endswith("Args") and "." not in name:
+            mod = importlib.import_module(module)
+            return getattr(mod, name, None)
+        return None
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _args_class(arg, module)
+        if found is not None:
+            return found
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(cls: type) -> dict[str, Optional[type]]:
+    """camelCase property name -> nested Args class (or None for scalars) of an Args class."""
+    out = {}
+    module = cls.__module__.rsplit("._inputs", 1)[0]
+    for snake, annotation in (cls.__init__.__annotations__ or {}).items():
+        prop = inspect.getattr_static(cls, snake, None)
+        camel = getattr(getattr(prop, "fget", None), "_pulumi_name", None) or snake
+        out[camel] = _args_class(annotation, module)
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _resource_fields(type_token: str) -> Optional[dict[str, Optional[type]]]:
+    cls = resource_class(type_token)
+    if cls is None:
+        return None
+    args_cls = getattr(importlib.import_module(cls.__module__), f"{cls.__name__}Args", None)
+    return _fields(args_cls) if args_cls is not None else None
+
+
+def unknown_input_keys(type_token: str, inputs: dict) -> list[str]:
+    """Paths of input keys the pulumi-aws SDK does not define for this type, nested blocks
+    included: a misspelt key inside a dict argument is otherwise silently sent to the provider."""
+    fields = _resource_fields(type_token)
+    if fields is None:
+        return []
+    problems: list[str] = []
+
+    def walk(value: Any, spec: dict[str, Optional[type]], path: str) -> None:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, spec, f"{path}[{i}]")
+            return
+        if not isinstance(value, dict):
+            return
+        for key, item in value.items():
+            if key not in spec:
+                problems.append(f"{path}.{key}" if path else key)
+            elif spec[key] is not None:
+                walk(item, _fields(spec[key]), f"{path}.{key}" if path else key)
+
+    walk(inputs, {**fields, "region": None}, "")
+    return problems

@@ -235,3 +235,22 @@ def test_region_with_too_few_zones_fails_clearly(tmp_path):
         {"name": "us-west-1", "role": "spoke", "cidr": "10.16.64.0/18"}], network={"azCount": 3}, slos=None, chaos=None)
     with pytest.raises(ProgramError, match="us-west-1 offers 2 availability zones"):
         run("dev", path)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_input_key_exists_in_the_pulumi_aws_schema(stack):
+    """Dict arguments are not checked by Python: a misspelt nested key would reach the provider.
+    Every key, nested blocks included, must be a property of the SDK's own Args types."""
+    from components.aws_types import unknown_input_keys
+    r = shipped(stack)
+    for reg in r.regs.values():
+        if reg.type.startswith("aws:"):
+            assert unknown_input_keys(reg.type, reg.inputs) == [], reg.urn
+
+
+def test_the_schema_check_catches_a_nested_typo():
+    from components.aws_types import unknown_input_keys
+    assert unknown_input_keys("aws:ec2/launchTemplate:LaunchTemplate",
+                              {"metadataOptions": {"httpTokenz": "required"}, "tags": {}}) == ["metadataOptions.httpTokenz"]
+    assert unknown_input_keys("aws:wafv2/webAcl:WebAcl", {"rules": [{"statement": {"rateBasedStatment": {}}}]}) == \
+        ["rules[0].statement.rateBasedStatment"]

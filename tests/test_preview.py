@@ -148,3 +148,8 @@ def test_a_real_previews_replacement_steps_count_as_the_new_state():
         {"op": "delete-replaced", "urn": "u", "oldState": {"urn": "u", "inputs": {"cidrBlock": "old"}}},
     ]}
     assert baseline_states(doc)["u"]["inputs"] == {"cidrBlock": "new"}
+
+
+def test_shipped_stacks_preview_without_diagnostics():
+    for stack in ("dev", "prod", "airgap"):
+        assert shipped(stack).doc["diagnostics"] == [], stack

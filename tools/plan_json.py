@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from components.aws_types import unknown_input_keys
 from tools.offline import Capture, OfflineError, Registration
 from tools.replace_rules import replace_keys
 
@@ -94,13 +95,18 @@ def build_preview(capture: Capture, baseline: Optional[dict] = None) -> dict[str
     summary = {op: 0 for op in OPS}
     for step in steps:
         summary[step["op"]] += 1
+    diagnostics = [{"urn": d.get("urn", ""), "message": d["message"], "severity": d["severity"]}
+                   for d in capture.diagnostics]
+    # What a provider's Check would catch and the mocks cannot: input keys unknown to its schema.
+    for state in states:
+        unknown = unknown_input_keys(state["type"], state["inputs"])
+        if unknown:
+            diagnostics.append({"urn": state["urn"], "severity": "warning",
+                                "message": f"inputs not in the pulumi-aws schema: {', '.join(unknown)}"})
     return {
         "config": dict(sorted(capture.config.items())),
         "steps": steps,
-        "diagnostics": [
-            {"urn": d.get("urn", ""), "prefix": f"{d['severity']}: ", "message": d["message"], "severity": d["severity"]}
-            for d in capture.diagnostics
-        ],
+        "diagnostics": [{**d, "prefix": f"{d['severity']}: "} for d in diagnostics],
         "changeSummary": {op: n for op, n in summary.items() if n},
         "maybeCorrupt": False,
     }

@@ -172,7 +172,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             if block:
                 print("\n".join(block) + "\n")
         for d in doc["diagnostics"]:
-            print(f"{d['severity']}: {d['message']}")
+            print(f"{d['severity']}: {d['urn']}: {d['message']}" if d.get("urn") else f"{d['severity']}: {d['message']}")
     print(summary_line(args.stack, doc))
     if args.json:
         print(f"wrote {args.json}")
