@@ -9,7 +9,7 @@ and optionally an AWS identity given to its service accounts through EKS Pod Ide
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -42,11 +42,10 @@ class AddonSpec:
 
 class ClusterAddon(pulumi.ComponentResource):
     def __init__(self, ctx: RegionContext, cluster: RegionalCluster, spec: AddonSpec,
-                 aws_provider: aws.Provider, depends_on: Sequence[pulumi.Resource] = (),
-                 opts: Optional[pulumi.ResourceOptions] = None):
+                 aws_provider: aws.Provider, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("global-platform:addons:ClusterAddon", ctx.name("addon", spec.name), None, opts)
         # Pods must start after the Pod Identity agent, or their first credential calls fail.
-        waits = [cluster.cluster, *cluster.node_groups.values(), *cluster.addons.values(), *depends_on]
+        waits = [cluster.cluster, *cluster.node_groups.values(), *cluster.addons.values()]
         self.role_arn = None
         associations = []
         if spec.identity is not None:

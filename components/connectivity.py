@@ -7,7 +7,7 @@ site-to-site VPN and Direct Connect to on-prem, and Route 53 Resolver for hybrid
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import pulumi
@@ -51,7 +51,6 @@ class TransitArgs:
     ctx: RegionContext
     asn: int
     vpc_id: pulumi.Input[str]
-    vpc_cidr: str
     attachment_subnet_ids: Sequence[pulumi.Input[str]]  # endpoint tier, one per AZ
     resolver_subnet_ids: Sequence[pulumi.Input[str]]  # two AZs
     vpc_route_tables: dict[str, pulumi.Input[str]]  # key -> route table id (private tiers)
@@ -63,7 +62,6 @@ class TransitArgs:
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None
     log_retention_days: int = 90
     protect_stateful: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class RegionalTransit(pulumi.ComponentResource):
@@ -122,12 +120,11 @@ class RegionalTransit(pulumi.ComponentResource):
             self._resolver(args.resolver)
         self.register_outputs({"transitGatewayId": self.tgw.id, "routeTableId": self.route_table_id})
 
-    def attach(self, key: str, attachment_id: pulumi.Input[str], propagate: bool,
-               depends_on: Sequence[pulumi.Resource] = ()) -> None:
+    def attach(self, key: str, attachment_id: pulumi.Input[str], propagate: bool) -> None:
         """Associate an attachment with the platform route table (and propagate its routes),
         unless the TGW's defaults already do it."""
         ctx = self._args.ctx
-        opts = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on))
+        opts = pulumi.ResourceOptions(parent=self)
         if self._args.association == "disable":
             aws.ec2transitgateway.RouteTableAssociation(
                 ctx.name("tgw-assoc", key), transit_gateway_attachment_id=attachment_id,

@@ -28,6 +28,7 @@ from typing import Iterator, Optional, Sequence
 
 TIERS = ("workers", "public", "database", "endpoints")
 AZ_SLOTS = 3
+AZ_LETTERS = "abc"  # slot index -> the letter child names use (never the AZ's own name)
 AWS_RESERVED_PER_SUBNET = 5  # network, VPC router, DNS, future use, broadcast
 SMALLEST_SUBNET_PREFIX = 28  # AWS minimum subnet size
 MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24
@@ -47,7 +48,7 @@ class Subnet:
 
     @property
     def az_letter(self) -> str:
-        return "abc"[self.az_index]
+        return AZ_LETTERS[self.az_index]
 
     @property
     def usable(self) -> int:

@@ -13,7 +13,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .ipam import VpcPlan
+from .ipam import AZ_LETTERS, VpcPlan
 from .naming import RegionContext
 
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
@@ -97,7 +97,7 @@ class RegionalNetwork(pulumi.ComponentResource):
             tags=ctx.tags("default-sg-locked"), opts=child,
         )
 
-        self.route_tables = self._routing(args)
+        self._routing(args)
         self._flow_logs(args)
         self.endpoint_sg = self._endpoints(args)
 
@@ -125,13 +125,12 @@ class RegionalNetwork(pulumi.ComponentResource):
             return {"kubernetes.io/role/internal-elb": "1", **self._worker_tags}
         return {}
 
-    def _routing(self, args: NetworkArgs) -> dict[str, list[aws.ec2.RouteTable]]:
+    def _routing(self, args: NetworkArgs) -> None:
         """Route tables per tier: public -> IGW; workers -> NAT (per AZ when NAT is per AZ);
         database and endpoints have no internet route. Routes are separate resources so the
         connectivity layer can add TGW routes without fighting inline route blocks."""
         ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
-        tables: dict[str, list[aws.ec2.RouteTable]] = {}
         self.private_route_tables: dict[str, aws.ec2.RouteTable] = {}  # key -> table, for TGW routes
 
         def table(key: str, tier: str, azs: range) -> aws.ec2.RouteTable:
@@ -140,46 +139,42 @@ class RegionalNetwork(pulumi.ComponentResource):
                 self.private_route_tables[key] = rt
             for az in azs:
                 aws.ec2.RouteTableAssociation(
-                    ctx.name("rta", tier, "abc"[az]),
+                    ctx.name("rta", tier, AZ_LETTERS[az]),
                     subnet_id=self.subnets[tier][az].id, route_table_id=rt.id, opts=child)
             return rt
 
         every_az = range(args.az_count)
 
         nat_gateways: list[aws.ec2.NatGateway] = []
+        public_rt = table("public", "public", every_az)
         if args.internet:
             igw = aws.ec2.InternetGateway(ctx.name("igw"), vpc_id=self.vpc.id, tags=ctx.tags("igw"), opts=child)
-            public_rt = table("public", "public", every_az)
             aws.ec2.Route(ctx.name("public-default"), route_table_id=public_rt.id,
                           destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)
-            tables["public"] = [public_rt]
             nat_azs = {"single": 1, "perAz": args.az_count, "none": 0}[args.nat_mode]
             for az in range(nat_azs):
-                letter = "abc"[az]
+                letter = AZ_LETTERS[az]
                 eip = aws.ec2.Eip(ctx.name("nat-eip", letter), domain="vpc", tags=ctx.tags(f"nat-eip-{letter}"), opts=child)
                 nat_gateways.append(aws.ec2.NatGateway(
                     ctx.name("nat", letter), allocation_id=eip.id, subnet_id=self.subnets["public"][az].id,
                     connectivity_type="public", tags=ctx.tags(f"nat-{letter}"),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
-        else:
-            # Air-gapped: the public tier exists for address stability but has no route out.
-            tables["public"] = [table("public", "public", every_az)]
+        # Air-gapped: the public tier still exists (address stability) but has no route out.
 
         if args.nat_mode == "perAz":
-            tables["workers"] = [table(f"workers-{'abc'[az]}", "workers", range(az, az + 1)) for az in every_az]
+            workers = [table(f"workers-{AZ_LETTERS[az]}", "workers", range(az, az + 1)) for az in every_az]
         else:
-            tables["workers"] = [table("workers", "workers", every_az)]
-        for az, rt in enumerate(tables["workers"]):
+            workers = [table("workers", "workers", every_az)]
+        for az, rt in enumerate(workers):
             if nat_gateways:
                 nat = nat_gateways[az] if args.nat_mode == "perAz" else nat_gateways[0]
-                aws.ec2.Route(ctx.name("workers-default", "abc"[az] if args.nat_mode == "perAz" else ""),
+                aws.ec2.Route(ctx.name("workers-default", AZ_LETTERS[az] if args.nat_mode == "perAz" else ""),
                               route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
                               nat_gateway_id=nat.id, opts=child)
 
-        tables["endpoints"] = [table("endpoints", "endpoints", every_az)]
         if "database" in self.subnets:
-            tables["database"] = [table("database", "database", every_az)]
-        return tables
+            table("database", "database", every_az)
+        table("endpoints", "endpoints", every_az)
 
     def _flow_logs(self, args: NetworkArgs) -> None:
         ctx = args.ctx
@@ -231,7 +226,7 @@ class RegionalNetwork(pulumi.ComponentResource):
     def _endpoints(self, args: NetworkArgs) -> Optional[aws.ec2.SecurityGroup]:
         ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
-        private_tables = [rt.id for tier in ("workers", "database", "endpoints") for rt in self.route_tables.get(tier, [])]
+        private_tables = [rt.id for rt in self.private_route_tables.values()]
         for service in GATEWAY_ENDPOINTS:
             aws.ec2.VpcEndpoint(
                 ctx.name("vpce", service), vpc_id=self.vpc.id, service_name=ctx.service(service),

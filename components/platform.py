@@ -16,7 +16,7 @@ from .chaos_library import RegionFacts
 from .cluster import ClusterArgs, NodeGroupArgs, RegionalCluster
 from .connectivity import PeerEnd, RegionalTransit, ResolverArgs, SiteLink, TransitArgs, TransitPeering
 from .gitops import ArgoCdIdentity, GitOpsArgs, GitOpsHub, ProjectArgs, SsoArgs
-from .ipam import VpcPlan
+from .ipam import AZ_LETTERS, VpcPlan
 from .naming import RegionContext, partition_of
 from .network import NetworkArgs, RegionalNetwork
 from .proxy import proxy_env
@@ -30,7 +30,6 @@ from .topology import destinations, next_hop, peering_pairs, reachable, tgw_rout
 @dataclass(frozen=True)
 class RegionArgs:
     ctx: RegionContext
-    role: str
     plan: VpcPlan
     network: NetworkArgs
     transit: Optional[TransitArgs] = None  # vpc ids and route tables are filled in by the component
@@ -108,7 +107,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         p, acct = partition_of(ctx.region), self.account
         by_az: dict[str, list] = {}
         for subnets in net.subnets.values():
-            for letter, subnet in zip("abc", subnets):
+            for letter, subnet in zip(AZ_LETTERS, subnets):
                 by_az.setdefault(letter, []).append(subnet.arn)
         active = args.cluster.active_colour
         return RegionFacts(
@@ -185,7 +184,7 @@ def _transit_args(spec: StackSpec, ctx: RegionContext, dests, prod: bool) -> Tra
             on_prem_cidrs=tuple(str(c) for s in conn.on_prem for c in s.cidrs))
     tgw = conn.transit_gateway
     return TransitArgs(
-        ctx=ctx, asn=cfg.tgw_asns()[region], vpc_id="", vpc_cidr=str(spec.plan[region].cidr),
+        ctx=ctx, asn=cfg.tgw_asns()[region], vpc_id="",
         attachment_subnet_ids=(), resolver_subnet_ids=(), vpc_route_tables={},
         remote=tuple(reachable(region, dests, hub, mode)),
         association=tgw.default_route_table_association, propagation=tgw.default_route_table_propagation,
@@ -302,7 +301,7 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
         is_hub = region.name == hub
         cluster = _cluster_args(spec, ctx, is_hub, argocd_role_arn)
         rp = regions[region.name] = RegionalPlatform(RegionArgs(
-            ctx, region.role, plan, network, transit, cluster, argocd_identity=is_hub and cfg.gitops is not None,
+            ctx, plan, network, transit, cluster, argocd_identity=is_hub and cfg.gitops is not None,
             slos=_slo_args(spec, region.name), chaos=_chaos_args(spec, ctx), scaling=_scaling_args(spec, ctx)))
         if rp.argocd_identity is not None:
             argocd_role_arn = rp.argocd_identity.spoke_access_role.arn

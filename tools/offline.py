@@ -161,7 +161,6 @@ def _build_recorder_class():
         def __init__(self, mocks: AwsLikeMocks):
             super().__init__(mocks)
             self.registrations: dict[str, Registration] = {}
-            self.stack_outputs: dict[str, Any] = {}
 
         def RegisterResource(self, request):
             self.mocks.current.providers = dict(request.providers)
@@ -211,11 +210,6 @@ def _build_recorder_class():
                 typ = parent.split("::")[2].split("$")[-1] + "$" + typ
             return "urn:pulumi:" + "::".join([spec.stack or get_stack(), spec.project or get_project(),
                                              typ, spec.name or request.name])
-
-        def RegisterResourceOutputs(self, request):
-            if request.urn.split("::")[2] == "pulumi:pulumi:Stack" and request.outputs:
-                self.stack_outputs = plain(json_format.MessageToDict(request.outputs))
-            return super().RegisterResourceOutputs(request)
 
     return RecordingMonitor
 
@@ -301,7 +295,7 @@ def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
     return Capture(
         project=stack_file.project, stack=stack_file.stack,
         registrations=dict(monitor.registrations), diagnostics=handler.records,
-        stack_outputs=plain(outputs) if outputs else monitor.stack_outputs,
+        stack_outputs=plain(outputs),
         config={k: ("[secret]" if k in stack_file.secret_keys else v) for k, v in stack_file.engine_config.items()},
         secret_keys=stack_file.secret_keys,
     )
