@@ -15,7 +15,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .cluster import RegionalCluster, pod_identity_trust
+from .cluster import RegionalCluster
+from .iam import pod_identity_trust
 from .naming import RegionContext
 
 

@@ -14,6 +14,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .chaos_library import POD_SERVICE_ACCOUNT, SCENARIOS, Plan, RegionFacts
+from .iam import policy_document, service_trust
 from .naming import RegionContext
 
 # The target key FIS expects for each action.
@@ -70,11 +71,6 @@ class ChaosArgs:
     k8s_provider: Optional[k8s.Provider] = None
 
 
-def policy_document(statements: list) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(statements).apply(
-        lambda s: json.dumps({"Version": "2012-10-17", "Statement": s}, sort_keys=True))
-
-
 class ChaosExperiments(pulumi.ComponentResource):
     def __init__(self, args: ChaosArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, f = args.ctx, args.facts
@@ -104,10 +100,8 @@ class ChaosExperiments(pulumi.ComponentResource):
         role = aws.iam.Role(
             ctx.name("fis", exp.key),
             description=f"FIS experiment {exp.key}: only what {plan.action_id} needs",
-            assume_role_policy=pulumi.Output.from_input(f.account).apply(lambda account: json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"Service": "fis.amazonaws.com"}, "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]})),
+            assume_role_policy=pulumi.Output.from_input(f.account).apply(lambda account: service_trust(
+                "fis.amazonaws.com", condition={"StringEquals": {"aws:SourceAccount": account}})),
             tags=ctx.tags(f"fis-{exp.key}"), opts=child)
         aws.iam.RolePolicy(ctx.name("fis", exp.key), role=role.id,
                            policy=policy_document([*plan.statements, LOG_DELIVERY]), opts=child)
@@ -173,8 +167,7 @@ class ChaosExperiments(pulumi.ComponentResource):
             return
         role = aws.iam.Role(
             ctx.name("gameday"), description="EventBridge Scheduler starts the game-day experiments",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=service_trust("scheduler.amazonaws.com"),
             tags=ctx.tags("gameday"), opts=child)
         f = args.facts
         arns = [pulumi.Output.all(f.account, t.id).apply(

@@ -19,6 +19,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from .naming import RegionContext, partition_of
+from .iam import pod_identity_trust, service_trust
 from .proxy import ProxyEnv
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -29,12 +30,6 @@ COLOURS = ("blue", "green")
 # The idle pool is tainted, so nothing lands there and no autoscaler grows it; flipping the
 # active colour taints the old pool, which drains onto the new one.
 IDLE_TAINT = {"key": "platform/idle", "value": "true", "effect": "NO_SCHEDULE"}
-
-
-def pod_identity_trust() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
-        "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
 
 
 @dataclass(frozen=True)
@@ -130,8 +125,7 @@ class RegionalCluster(pulumi.ComponentResource):
 
         self.node_role = aws.iam.Role(
             ctx.name("eks-nodes"),
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+            assume_role_policy=service_trust("ec2.amazonaws.com"),
             tags=ctx.tags("eks-nodes"), opts=child)
         node_policies = [aws.iam.RolePolicyAttachment(
             ctx.name("eks-nodes", p.lower().replace("_", "-")), role=self.node_role.name,

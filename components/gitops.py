@@ -19,7 +19,8 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .addons import AddonIdentity, AddonSpec, ClusterAddon
-from .cluster import RegionalCluster, pod_identity_trust
+from .cluster import RegionalCluster
+from .iam import document, pod_identity_trust, trust
 from .naming import RegionContext
 from .proxy import ProxyEnv
 
@@ -41,16 +42,13 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         self.spoke_access_role = aws.iam.Role(
             ctx.name("argocd-spoke-access"), name=f"{ctx.environment}-argocd-spoke-access",
             description="ArgoCD's identity on every cluster it deploys to (awsAuthConfig.roleArn)",
-            assume_role_policy=self.hub_role.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Principal": {"AWS": arn},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"]}]})),
+            assume_role_policy=self.hub_role.arn.apply(
+                lambda arn: trust({"AWS": arn}, ["sts:AssumeRole", "sts:TagSession"])),
             tags=ctx.tags("argocd-spoke-access"), opts=child)
         aws.iam.RolePolicy(
             ctx.name("argocd-hub-assume"), role=self.hub_role.id,
-            policy=self.spoke_access_role.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17", "Statement": [{
-                    "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": arn}]})),
+            policy=self.spoke_access_role.arn.apply(lambda arn: document([
+                {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": arn}])),
             opts=child)
         self.register_outputs({"hubRoleArn": self.hub_role.arn, "spokeAccessRoleArn": self.spoke_access_role.arn})
 

@@ -6,7 +6,6 @@ its VPC plan, the NAT strategy, egress mode, endpoints and the logs KMS key.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -14,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .ipam import AZ_LETTERS, VpcPlan
+from .iam import document, service_trust
 from .naming import RegionContext
 
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
@@ -189,26 +189,19 @@ class RegionalNetwork(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             ctx.name("flow-logs"),
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                               "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}],
-            }),
+            assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com"),
             tags=ctx.tags("flow-logs-role"),
             opts=child,
         )
         aws.iam.RolePolicy(
             ctx.name("flow-logs"),
             role=role.id,
-            policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
-                               "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
-                    "Resource": [arn, f"{arn}:*"],
-                }],
-            })),
+            policy=self.flow_log_group.arn.apply(lambda arn: document([{
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
+                           "logs:DescribeLogStreams"],
+                "Resource": [arn, f"{arn}:*"],
+            }])),
             opts=child,
         )
         self.flow_log = aws.ec2.FlowLog(

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from .addons import AddonIdentity, AddonSpec, ClusterAddon
 from .cluster import RegionalCluster, node_user_data
+from .iam import policy_document
 from .naming import RegionContext, partition_of
 from .proxy import ProxyEnv
 from .slo import keda_trigger
@@ -63,11 +64,6 @@ class ScalingArgs:
     slos: tuple = ()  # SloArgs of this region: published as KEDA triggers
 
 
-def _doc(statements: list) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(statements).apply(
-        lambda s: json.dumps({"Version": "2012-10-17", "Statement": s}, sort_keys=True))
-
-
 def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
     """Karpenter's controller policy, scoped to this cluster's tag, region and queue."""
     ctx, name = a.ctx, a.cluster.cluster_name
@@ -75,7 +71,7 @@ def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Out
     owned = {f"aws:RequestTag/kubernetes.io/cluster/{name}": "owned"}
     created = [f"arn:{p}:ec2:{r}:*:{t}/*" for t in
                ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")]
-    return _doc([
+    return policy_document([
         {"Sid": "RunFromApprovedInputs", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
          "Resource": [f"arn:{p}:ec2:{r}::image/*", f"arn:{p}:ec2:{r}::snapshot/*",
                       f"arn:{p}:ec2:{r}:*:security-group/*", f"arn:{p}:ec2:{r}:*:subnet/*",
@@ -115,7 +111,7 @@ def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Out
 
 
 def cluster_autoscaler_policy(cluster_name: str) -> pulumi.Output[str]:
-    return _doc([
+    return policy_document([
         {"Sid": "ScaleOwnGroups", "Effect": "Allow",
          "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
          "Resource": "*",
@@ -130,10 +126,10 @@ def cluster_autoscaler_policy(cluster_name: str) -> pulumi.Output[str]:
     ])
 
 
-KEDA_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{
+KEDA_STATEMENTS = [{
     "Sid": "ReadSloMetrics", "Effect": "Allow",
     "Action": ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"],
-    "Resource": "*"}]}, sort_keys=True)
+    "Resource": "*"}]
 
 
 class RegionalScaling(pulumi.ComponentResource):
@@ -160,7 +156,7 @@ class RegionalScaling(pulumi.ComponentResource):
             keda = ClusterAddon(ctx, a.cluster, AddonSpec(
                 name="keda", chart="keda", repository=KEDA_REPO, version=a.keda_version, namespace="keda",
                 values={"serviceAccount": {"operator": {"name": "keda-operator"}}},
-                identity=AddonIdentity("keda", ("keda-operator",), policy=KEDA_POLICY)),
+                identity=AddonIdentity("keda", ("keda-operator",), policy=policy_document(KEDA_STATEMENTS))),
                 a.provider, opts=pulumi.ResourceOptions(parent=self))
             self.addons["keda"] = keda
             # Apps' ScaledObjects read the SLO metrics with the operator's pod identity.
@@ -186,7 +182,7 @@ class RegionalScaling(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, provider=a.provider)
         queue = aws.sqs.Queue(ctx.name("karpenter"), name=f"{name}-karpenter", message_retention_seconds=300,
                               sqs_managed_sse_enabled=True, tags=ctx.tags("karpenter"), opts=child)
-        aws.sqs.QueuePolicy(ctx.name("karpenter"), queue_url=queue.url, opts=child, policy=_doc([
+        aws.sqs.QueuePolicy(ctx.name("karpenter"), queue_url=queue.url, opts=child, policy=policy_document([
             {"Sid": "EventBridgeDelivers", "Effect": "Allow",
              "Principal": {"Service": ["events.amazonaws.com", "sqs.amazonaws.com"]},
              "Action": "sqs:SendMessage", "Resource": queue.arn},
