@@ -36,6 +36,12 @@ def service_trust(service: str, actions: Union[str, Sequence[str]] = "sts:Assume
     return trust({"Service": service}, actions, condition)
 
 
+def key_admin_statement(account: str, partition: str) -> dict:
+    """The account administers its own KMS key (the default key policy's first statement)."""
+    return {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Action": "kms:*", "Resource": "*"}
+
+
 def pod_identity_trust() -> str:
     """Roles handed to pods through EKS Pod Identity."""
     return service_trust("pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"])

@@ -4,7 +4,6 @@ then the inter-region peerings that join their transit gateways."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Optional
 
@@ -16,6 +15,7 @@ from .chaos_library import RegionFacts
 from .cluster import ClusterArgs, NodeGroupArgs, RegionalCluster
 from .connectivity import PeerEnd, RegionalTransit, ResolverArgs, SiteLink, TransitArgs, TransitPeering
 from .gitops import ArgoCdIdentity, GitOpsArgs, GitOpsHub, ProjectArgs, SsoArgs
+from .iam import document, key_admin_statement
 from .ipam import AZ_LETTERS, VpcPlan
 from .naming import RegionContext, partition_of
 from .network import NetworkArgs, RegionalNetwork
@@ -129,20 +129,15 @@ def logs_kms_key(ctx: RegionContext, account: pulumi.Input[str], protect: bool,
     partition = partition_of(ctx.region)
 
     def policy(account: str) -> str:
-        return json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "AccountAdministers", "Effect": "Allow",
-                 "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                 "Action": "kms:*", "Resource": "*"},
-                {"Sid": "CloudWatchLogsUse", "Effect": "Allow",
-                 "Principal": {"Service": f"logs.{ctx.region}.amazonaws.com"},
-                 "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                 "Resource": "*",
-                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                           f"arn:{partition}:logs:{ctx.region}:{account}:log-group:*"}}},
-            ],
-        })
+        return document([
+            key_admin_statement(account, partition),
+            {"Sid": "CloudWatchLogsUse", "Effect": "Allow",
+             "Principal": {"Service": f"logs.{ctx.region}.amazonaws.com"},
+             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+             "Resource": "*",
+             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                       f"arn:{partition}:logs:{ctx.region}:{account}:log-group:*"}}},
+        ])
 
     key = aws.kms.Key(
         ctx.name("logs"),

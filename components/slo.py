@@ -3,13 +3,13 @@ The same alarms are the FIS stop conditions and the signal scaling is judged by.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from .iam import document, key_admin_statement
 from .naming import RegionContext, partition_of
 
 
@@ -52,13 +52,12 @@ def alarm_metric(slo: SloArgs) -> dict:
 def alerts_key_policy(account: str, partition: str) -> str:
     """CloudWatch must be able to use the topic's key: the AWS-managed aws/sns key does not
     allow it, and alarms then fail to publish. A customer key that names CloudWatch does."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-         "Action": "kms:*", "Resource": "*"},
+    return document([
+        key_admin_statement(account, partition),
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
          "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-    ]})
+    ])
 
 
 class SloAlarms(pulumi.ComponentResource):
