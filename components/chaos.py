@@ -77,7 +77,7 @@ class ChaosExperiments(pulumi.ComponentResource):
         super().__init__("global-platform:chaos:ChaosExperiments", ctx.name("chaos"), None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
-            ctx.name("fis-logs"), name=f"/global-platform/{ctx.environment}/{ctx.region}/fis",
+            ctx.name("fis-logs"), name=ctx.log_group_name("fis"),
             retention_in_days=args.log_retention_days, kms_key_id=args.logs_kms_key_arn,
             tags=ctx.tags("fis-logs"), opts=child)
         self.templates: dict[str, aws.fis.ExperimentTemplate] = {}

@@ -137,7 +137,7 @@ class RegionalTransit(pulumi.ComponentResource):
     def _log_group(self, key: str) -> aws.cloudwatch.LogGroup:
         ctx = self._args.ctx
         return aws.cloudwatch.LogGroup(
-            ctx.name(key), name=f"/global-platform/{ctx.environment}/{ctx.region}/{key}",
+            ctx.name(key), name=ctx.log_group_name(key),
             retention_in_days=self._args.log_retention_days, kms_key_id=self._args.logs_kms_key_arn,
             tags=ctx.tags(key), opts=pulumi.ResourceOptions(parent=self))
 

@@ -66,6 +66,10 @@ class RegionContext:
             tags.update(extra)
         return tags
 
+    def log_group_name(self, suffix: str) -> str:
+        """The platform's CloudWatch log group naming: one tree per environment and region."""
+        return f"/global-platform/{self.environment}/{self.region}/{suffix}"
+
     def service(self, short: str) -> str:
         """Full endpoint service name, e.g. 'ecr.api' -> 'com.amazonaws.ap-northeast-2.ecr.api'."""
         reverse = ".".join(reversed(dns_suffix_of(self.region).split(".")))

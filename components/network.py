@@ -181,7 +181,7 @@ class RegionalNetwork(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.flow_log_group = aws.cloudwatch.LogGroup(
             ctx.name("flow-logs"),
-            name=f"/global-platform/{ctx.environment}/{ctx.region}/vpc-flow-logs",
+            name=ctx.log_group_name("vpc-flow-logs"),
             retention_in_days=args.flow_log_retention_days,
             kms_key_id=args.logs_kms_key_arn,
             tags=ctx.tags("flow-logs"),
