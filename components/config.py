@@ -12,12 +12,13 @@ import json
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from urllib.parse import urlsplit
-from typing import Any, Literal, Mapping, Optional
+from typing import Annotated, Any, Iterable, Literal, Mapping, Optional
 
 import pulumi_aws
 
 from .topology import derived_asn, is_private_asn
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,23 @@ KNOWN_REGIONS: tuple[str, ...] = tuple(r.value for r in pulumi_aws.Region)
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                       1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def _cloudwatch_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{value} is not a CloudWatch retention period; use one of {list(LOG_RETENTION_DAYS)}")
+    return value
+
+
+RetentionDays = Annotated[int, AfterValidator(_cloudwatch_retention)]
+
+
+def repeated(values: Iterable[str]) -> list[str]:
+    """Values listed more than once, sorted."""
+    seen, twice = set(), set()
+    for v in values:
+        (twice if v in seen else seen).add(v)
+    return sorted(twice)
 
 
 @dataclass(frozen=True)
@@ -100,7 +118,7 @@ class NetworkSpec(_Model):
         2000, ge=1, le=1_000_000,
         description="Addresses nodes and pods need per AZ; worker subnets get at least twice this.",
     )
-    flow_log_retention_days: int = Field(90, description="CloudWatch retention of VPC flow logs.")
+    flow_log_retention_days: RetentionDays = Field(90, description="CloudWatch retention of VPC flow logs.")
 
     @field_validator("endpoints")
     @classmethod
@@ -108,16 +126,9 @@ class NetworkSpec(_Model):
         bad = [v for v in value if not v or not all(c.isalnum() or c in ".-" for c in v)]
         if bad:
             raise ValueError(f"not AWS service names: {bad} (use the short form, e.g. 'ecr.api')")
-        dupes = sorted({v for v in value if value.count(v) > 1})
+        dupes = repeated(value)
         if dupes:
             raise ValueError(f"listed twice: {dupes}")
-        return value
-
-    @field_validator("flow_log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"{value} is not a CloudWatch retention period; use one of {list(LOG_RETENTION_DAYS)}")
         return value
 
 
@@ -250,7 +261,7 @@ class ClusterSpec(_Model):
     blue_green: BlueGreenSpec = Field(default_factory=BlueGreenSpec)
     addons: AddonVersions = Field(default_factory=AddonVersions)
     admin_role_arns: list[str] = Field(default_factory=list)
-    log_retention_days: int = Field(90)
+    log_retention_days: RetentionDays = 90
 
     @field_validator("admin_role_arns")
     @classmethod
@@ -260,11 +271,6 @@ class ClusterSpec(_Model):
         if bad:
             raise ValueError(f"not IAM role ARNs: {bad}")
         return value
-
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        return NetworkSpec._retention(value)
 
 
 class SsoSpec(_Model):
@@ -357,7 +363,7 @@ class GameDaySpec(_Model):
 
 class ChaosSpec(_Model):
     scenarios: list[ScenarioSpec] = Field(default_factory=list)
-    log_retention_days: int = 90
+    log_retention_days: RetentionDays = 90
     game_day: Optional[GameDaySpec] = None
 
 
@@ -411,7 +417,7 @@ class StackConfig(_Model):
     def _one_hub_unique_names(cls, regions: list[RegionSpec]) -> list[RegionSpec]:
         problems = []
         names = [r.name for r in regions]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = repeated(names)
         if dupes:
             problems.append(f"region listed more than once: {', '.join(dupes)}")
         hubs = [r.name for r in regions if r.role == "hub"]
@@ -535,10 +541,10 @@ def _connectivity_issues(cfg: StackConfig) -> list[ConfigIssue]:
     tgw_asns = set(cfg.tgw_asns().values()) if not issues else set()
 
     reserved = cfg.network.reserved_cidrs
-    names = [s.name for s in conn.on_prem]
+    twice = repeated(s.name for s in conn.on_prem)
     for i, site in enumerate(conn.on_prem):
         base = f"connectivity.onPrem[{i}]"
-        if names.count(site.name) > 1:
+        if site.name in twice:
             issues.append(ConfigIssue(f"{base}.name", f"site '{site.name}' is listed more than once"))
         for j, cidr in enumerate(site.cidrs):
             if not any(cidr.subnet_of(r) for r in reserved if r.version == cidr.version):
@@ -599,8 +605,7 @@ def _cluster_issues(cfg: StackConfig) -> list[ConfigIssue]:
         if not ng.min_size <= ng.desired_size <= ng.max_size:
             issues.append(ConfigIssue(f"cluster.nodeGroups[{i}]",
                                       f"needs minSize <= desiredSize <= maxSize (got {ng.min_size}, {ng.desired_size}, {ng.max_size})"))
-    names = [ng.name for ng in cl.node_groups]
-    for name in sorted({n for n in names if names.count(n) > 1}):
+    for name in repeated(ng.name for ng in cl.node_groups):
         issues.append(ConfigIssue("cluster.nodeGroups", f"node group '{name}' is listed twice"))
     if gitops and gitops.argocd.sso:
         if not cfg.argocd_sso_client_secret:
@@ -619,9 +624,10 @@ def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
     regions = set(cfg.region_names)
     slo_names = [s.name for s in cfg.slos]
+    twice = repeated(slo_names)
     for i, slo in enumerate(cfg.slos):
         base = f"slos[{i}]"
-        if slo_names.count(slo.name) > 1:
+        if slo.name in twice:
             issues.append(ConfigIssue(f"{base}.name", f"SLO '{slo.name}' is defined twice"))
         if slo.kind in ("latency", "errorRate"):
             missing = sorted(regions - set(slo.load_balancers))
@@ -641,9 +647,10 @@ def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
         if cfg.chaos.scenarios and not cfg.slos:
             issues.append(ConfigIssue("chaos", "experiments need SLOs: their alarms are the stop conditions"))
         keys = [s.key for s in cfg.chaos.scenarios]
+        twice = repeated(keys)
         for i, sc in enumerate(cfg.chaos.scenarios):
             base = f"chaos.scenarios[{i}]"
-            if keys.count(sc.key) > 1:
+            if sc.key in twice:
                 issues.append(ConfigIssue(f"{base}.name", f"'{sc.key}' is used twice; give one a name"))
             entry = SCENARIOS.get(sc.scenario)
             if entry is None:
@@ -678,10 +685,6 @@ def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
             for name in gd.scenarios:
                 if name not in keys:
                     issues.append(ConfigIssue("chaos.gameDay.scenarios", f"no scenario named '{name}'"))
-        try:
-            NetworkSpec._retention(cfg.chaos.log_retention_days)
-        except ValueError as err:
-            issues.append(ConfigIssue("chaos.logRetentionDays", str(err)))
 
     sc = cfg.scaling
     if sc:
@@ -691,10 +694,10 @@ def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
             issues.append(ConfigIssue("scaling.karpenterAmiAlias",
                                       "prod pins the AMI release: '@latest' replaces every node whenever AWS publishes one"))
         groups = {ng.name for ng in cfg.cluster.node_groups} if cfg.cluster else set()
-        names = [s.name for s in sc.schedules]
+        twice = repeated(s.name for s in sc.schedules)
         for i, sch in enumerate(sc.schedules):
             base = f"scaling.schedules[{i}]"
-            if names.count(sch.name) > 1:
+            if sch.name in twice:
                 issues.append(ConfigIssue(f"{base}.name", f"schedule '{sch.name}' is defined twice"))
             try:
                 check_cron(sch.cron)
@@ -736,16 +739,16 @@ def raw_from_engine_config(all_config: Mapping[str, Any]) -> dict[str, Any]:
     return {k[len(prefix):]: _decode_engine_value(v) for k, v in all_config.items() if k.startswith(prefix)}
 
 
-def load_from_pulumi() -> StackConfig:
-    """Read and validate the running stack's config through the Pulumi SDK.
+def raw_from_pulumi() -> tuple[dict[str, Any], str]:
+    """The running stack's config as the engine passed it, and how to name it in errors.
 
-    Unknown top-level keys are errors too, so every key the engine passed is read, not
-    only the ones we ask for by name.
+    Every key the engine passed is read, not only the ones we ask for by name, so unknown
+    top-level keys are errors too.
     """
     import pulumi
     from pulumi.runtime import config as runtime_config
 
     merged = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
-    source = f"config of stack '{pulumi.get_stack()}' (Pulumi.{pulumi.get_stack()}.yaml)"
-    return parse_stack_config(raw_from_engine_config(merged), source)
+    stack = pulumi.get_stack()
+    return raw_from_engine_config(merged), f"config of stack '{stack}' (Pulumi.{stack}.yaml)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .config import ConfigError, ConfigIssue, StackConfig, parse_stack_config, semantic_issues
+from .config import ConfigError, ConfigIssue, StackConfig, parse_stack_config, raw_from_pulumi, semantic_issues
 from .ipam import AddressPlan, PlanErrors, RegionRequest, plan_addresses
 
 
@@ -53,8 +53,4 @@ def build_stack_spec(raw: Mapping[str, Any], source: str = "stack config") -> St
 
 def load_stack_spec_from_pulumi() -> StackSpec:
     """Used by __main__ under a real `pulumi up` and by the offline preview alike."""
-    from .config import load_from_pulumi
-    import pulumi
-
-    source = f"config of stack '{pulumi.get_stack()}' (Pulumi.{pulumi.get_stack()}.yaml)"
-    return _checked(load_from_pulumi(), source)
+    return build_stack_spec(*raw_from_pulumi())
