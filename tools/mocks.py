@@ -111,8 +111,8 @@ def az_names(region: str) -> list[str]:
 
 
 class AwsLikeMocks(Mocks):
-    """Answers registrations and invokes. ``region_of_provider`` maps a provider reference
-    (``<urn>::<id>``) to its region; the recorder fills it as providers register."""
+    """Answers registrations and invokes. ``region_of_provider`` maps a provider's URN to its
+    region; the recorder fills it as providers register."""
 
     def __init__(self, project: str, stack: str):
         self.project, self.stack = project, stack
@@ -129,11 +129,8 @@ class AwsLikeMocks(Mocks):
             return inputs["region"]
         if not provider_ref:
             provider_ref = (getattr(self.current, "providers", None) or {}).get("aws")
-        if provider_ref:
-            urn = provider_ref.rsplit("::", 1)[0]
-            for ref, region in self.region_of_provider.items():
-                if ref.rsplit("::", 1)[0] == urn:
-                    return region
+        if provider_ref:  # "<provider urn>::<id>"
+            return self.region_of_provider.get(provider_ref.rsplit("::", 1)[0], self.default_region)
         return self.default_region
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:

@@ -172,10 +172,8 @@ def _build_recorder_class():
             wire = json_format.MessageToDict(request.object) if request.object else {}
             inputs = plain(wire)
             outputs = plain(json_format.MessageToDict(response.object)) if response.object else {}
-            if request.type.startswith("pulumi:providers:"):
-                ref = f"{urn}::{response.id}"
-                if isinstance(inputs.get("region"), str):
-                    self.mocks.region_of_provider[ref] = inputs["region"]
+            if request.type.startswith("pulumi:providers:") and isinstance(inputs.get("region"), str):
+                self.mocks.region_of_provider[urn] = inputs["region"]
             prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
             options = {
                 "ignoreChanges": list(request.ignoreChanges),

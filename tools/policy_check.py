@@ -14,8 +14,6 @@ options the engine sends. Exit 0: nothing mandatory violated; 1: something is; 2
 
 from __future__ import annotations
 
-import argparse
-import signal
 import json
 import os
 import shutil
@@ -29,6 +27,7 @@ from typing import Any, Optional
 
 import yaml
 
+from tools.cli import Parser, quiet_on_closed_pipe
 from tools.offline import OfflineError
 from tools.plan_json import GONE_OPS, load_preview_json
 
@@ -312,13 +311,8 @@ def known_stacks() -> list[str]:
 
 
 # -- CLI -------------------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_args(argv):
-    p = _Parser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
     p.add_argument("--preview-json", type=Path, required=True, metavar="PATH",
                    help="our offline preview JSON or a real `pulumi preview --json`")
     p.add_argument("--stack", help="selects policy/config/<stack>.json for the default pack")
@@ -350,8 +344,8 @@ def render(pack_name: str, violations: list[Violation], levels: dict[str, str], 
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    if argv is None and hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
+    if argv is None:
+        quiet_on_closed_pipe()
     args = parse_args(argv)
     try:
         doc = load_preview_json(args.preview_json)

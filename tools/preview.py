@@ -11,7 +11,6 @@ replace / delete / same against an earlier JSON. Exit 0 on success, 2 on bad inp
 from __future__ import annotations
 
 import argparse
-import signal
 import os
 import sys
 from collections import Counter, defaultdict
@@ -21,6 +20,7 @@ from typing import Optional
 from components.config import ConfigError, raw_from_engine_config
 from components.ipam import TIERS
 from components.stack import StackSpec, build_stack_spec
+from tools.cli import Parser, quiet_on_closed_pipe
 from tools.offline import (Capture, OfflineError, ProgramError, load_stack_file, run_program,
                            shutdown_event_loop)
 from tools.plan_json import build_preview, dump, load_preview_json
@@ -29,13 +29,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 OP_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code 2, without the usage dump noise
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
-    p = _Parser(prog="python -m tools.preview", description=__doc__.splitlines()[0])
+    p = Parser(prog="python -m tools.preview", description=__doc__.splitlines()[0])
     p.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the `pulumi preview --json` layout here")
     p.add_argument("--baseline", type=Path, metavar="PATH", help="earlier preview JSON to diff against")
@@ -141,8 +136,8 @@ def summary_line(stack: str, doc: dict) -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    if argv is None and hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
+    if argv is None:
+        quiet_on_closed_pipe()
     args = parse_args(argv)
     try:
         spec, capture, doc = preview(args.stack, args.project_dir.resolve(), args.baseline, args.stack_file)
