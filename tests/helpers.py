@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,18 +56,16 @@ def variant(tmp_path: Path, base: str, **overrides: Any) -> Path:
     """A stack file like Pulumi.<base>.yaml with some top-level keys replaced or merged
     (None deletes a key)."""
     doc = stack_yaml(base)
-    cfg = doc["config"]
-    for key, value in overrides.items():
-        full = f"{NAMESPACE}:{key}"
-        if value is None:
-            cfg.pop(full, None)
-        elif isinstance(value, dict) and isinstance(cfg.get(full), dict):
-            cfg[full] = deep_merge(cfg[full], value)
-        else:
-            cfg[full] = value
+    doc["config"] = deep_merge(doc["config"], {f"{NAMESPACE}:{k}": v for k, v in overrides.items()})
     path = tmp_path / f"Pulumi.{base}-variant.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def run_tool(module: str, *args: Any, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run one of the CLIs (e.g. tools.preview) as a user would, from the project root."""
+    return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def run(stack: str, stack_path: Optional[Path] = None, baseline: Optional[Path] = None) -> StackRun:

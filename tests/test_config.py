@@ -2,27 +2,18 @@
 exit non-zero, no traceback, nothing registered or written."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from components.config import ConfigError
 from components.stack import build_stack_spec
-from tests.helpers import PROJECT_DIR, deep_merge, stack_yaml, variant
+from tests.helpers import deep_merge, run_tool, stack_yaml, variant
 
 
 def raw(stack="dev", **overrides):
     cfg = {k.split(":", 1)[1]: ("decrypted" if isinstance(v, dict) and set(v) == {"secure"} else v)
            for k, v in stack_yaml(stack)["config"].items()}
-    for key, value in overrides.items():
-        if value is None:
-            cfg.pop(key, None)
-        elif isinstance(value, dict) and isinstance(cfg.get(key), dict):
-            cfg[key] = deep_merge(cfg[key], value)
-        else:
-            cfg[key] = value
-    return cfg
+    return deep_merge(cfg, overrides)
 
 
 def issues_of(**overrides):
@@ -172,8 +163,7 @@ def test_engine_config_map_is_read_like_pulumi_passes_it():
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "tools.preview", *map(str, args)],
-                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    return run_tool("tools.preview", *args, timeout=120)
 
 
 def test_cli_bad_config_exits_2_with_one_message_and_writes_nothing(tmp_path):

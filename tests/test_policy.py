@@ -2,12 +2,10 @@
 compliant resource, stack rules on small plans, and the checker's exit codes."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, shipped
+from tests.helpers import run_tool, shipped
 from tools.plan_json import dump
 from tools.policy_check import DEFAULT_PACK, AnalyzerPack
 
@@ -170,8 +168,7 @@ def test_stack_rule_fis_alarms_exist(pack):
 
 
 def _check(*args):
-    return subprocess.run([sys.executable, "-m", "tools.policy_check", *map(str, args)], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=300)
+    return run_tool("tools.policy_check", *args)
 
 
 @pytest.mark.parametrize("stack_name", ["dev", "prod", "airgap"])

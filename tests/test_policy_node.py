@@ -5,11 +5,10 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, shipped
+from tests.helpers import PROJECT_DIR, run_tool, shipped
 from tools.plan_json import dump
 
 FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "node_pack"
@@ -37,9 +36,8 @@ def test_python_and_node_packs_report_under_their_own_names(node_pack, tmp_path)
     del step["newState"]["inputs"]["retentionInDays"]
     plan, out = tmp_path / "plan.json", tmp_path / "v.json"
     plan.write_text(json.dumps(doc))
-    proc = subprocess.run([sys.executable, "-m", "tools.policy_check", "--preview-json", str(plan), "--stack", "dev",
-                           "--policy-pack", "policy", "--policy-pack", str(node_pack), "--json", str(out)],
-                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    proc = run_tool("tools.policy_check", "--preview-json", plan, "--stack", "dev",
+                    "--policy-pack", "policy", "--policy-pack", node_pack, "--json", out)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the Node pack's rule is mandatory
     found = {(v["policyPackName"], v["policyName"], v["enforcementLevel"], v["resourceUrn"])
              for v in json.loads(out.read_text())["violations"]}

@@ -1,19 +1,16 @@
 """The offline preview: JSON layout, determinism, baseline diff, clean exit."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, run, shipped, variant
+from tests.helpers import PROJECT_DIR, run, run_tool, shipped, variant
 from tools.offline import ProgramError, load_stack_file, run_program
 from tools.plan_json import dump
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "tools.preview", *map(str, args)],
-                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=180)
+    return run_tool("tools.preview", *args, timeout=180)
 
 
 def test_json_has_the_pulumi_preview_layout():
