@@ -13,19 +13,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .chaos_library import POD_SERVICE_ACCOUNT, SCENARIOS, Plan, RegionFacts
+from .chaos_library import POD_SERVICE_ACCOUNT, SCENARIOS, TARGET_KEYS, Plan, RegionFacts
 from .iam import policy_document, service_trust
 from .naming import RegionContext
-
-# The target key FIS expects for each action.
-TARGET_KEYS = {
-    "aws:eks:terminate-nodegroup-instances": "Nodegroups",
-    "aws:network:disrupt-connectivity": "Subnets",
-    "aws:eks:pod-cpu-stress": "Pods", "aws:eks:pod-delete": "Pods", "aws:eks:pod-network-latency": "Pods",
-    "aws:fis:inject-api-throttle-error": "Roles",
-    "aws:network:transit-gateway-disrupt-cross-region-connectivity": "TransitGateways",
-    "aws:ec2:send-spot-instance-interruptions": "SpotInstances",
-}
 
 # What FIS needs to deliver experiment logs to CloudWatch Logs (these take no resource ARNs).
 LOG_DELIVERY = {"Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:DescribeLogGroups",

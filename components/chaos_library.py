@@ -14,6 +14,16 @@ from typing import Any, Callable, Optional
 
 POD_SERVICE_ACCOUNT = "fis-experiment"  # the Kubernetes identity FIS pod actions run as
 
+# The target key FIS expects for each action.
+TARGET_KEYS = {
+    "aws:eks:terminate-nodegroup-instances": "Nodegroups",
+    "aws:network:disrupt-connectivity": "Subnets",
+    "aws:eks:pod-cpu-stress": "Pods", "aws:eks:pod-delete": "Pods", "aws:eks:pod-network-latency": "Pods",
+    "aws:fis:inject-api-throttle-error": "Roles",
+    "aws:network:transit-gateway-disrupt-cross-region-connectivity": "TransitGateways",
+    "aws:ec2:send-spot-instance-interruptions": "SpotInstances",
+}
+
 
 class ScenarioError(ValueError):
     def __init__(self, key: str, reason: str):

@@ -241,8 +241,7 @@ class RegionalScaling(pulumi.ComponentResource):
         the node group ignores desired-size drift, so `pulumi up` never undoes it."""
         ctx = a.ctx
         group = a.cluster.node_groups[f"{s.node_group}-{a.active_colour}"]
-        asg = group.resources.apply(lambda rs: rs[0]["autoscaling_groups"][0]["name"] if isinstance(rs[0], dict)
-                                    else rs[0].autoscaling_groups[0].name)
+        asg = group.resources.apply(lambda rs: rs[0].autoscaling_groups[0].name)
         return aws.autoscaling.Schedule(
             ctx.name("schedule", s.name), scheduled_action_name=f"{ctx.environment}-{s.name}",
             autoscaling_group_name=asg, recurrence=s.cron, time_zone=s.time_zone,

@@ -6,7 +6,7 @@ import zoneinfo
 import pulumi_aws
 import pytest
 
-from components.chaos_library import ACTION_IDS, SCENARIOS
+from components.chaos_library import ACTION_IDS, SCENARIOS, TARGET_KEYS
 from components.schedules import REGION_TIME_ZONES, CronError, check_cron, check_scheduler_cron
 from tests.helpers import shipped
 
@@ -275,6 +275,7 @@ def test_scheduler_cron_needs_one_question_mark():
 
 def test_the_library_only_uses_real_fis_actions():
     assert ACTION_IDS <= REAL_FIS_ACTIONS
+    assert ACTION_IDS <= set(TARGET_KEYS), "every action needs the target key FIS expects"
     assert {"nodegroup-termination", "az-network-disruption", "pod-cpu-stress", "pod-delete", "pod-network-latency",
             "api-throttle", "cross-region-connectivity", "spot-interruption"} <= set(SCENARIOS)
 
