@@ -11,6 +11,7 @@ awaited with ``run_pulumi_func`` under ``_sync_await``, as ``pulumi.runtime.test
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -148,7 +149,12 @@ class Registration:
     options: dict  # ignoreChanges, aliases, retainOnDelete, deleteBeforeReplace, ...
     id: str = ""
     providers: dict = field(default_factory=dict)  # package -> provider ref (remote components)
-    revealed: dict = field(default_factory=dict)  # inputs with secrets in clear: tests only, never written
+    wire: dict = field(default_factory=dict, repr=False)  # inputs as registered, secrets still wrapped
+
+    @functools.cached_property
+    def revealed(self) -> dict:
+        """Inputs with secrets in clear: for tests only, never written, computed on first use."""
+        return plain(self.wire, reveal=True)
     outputs: dict = field(default_factory=dict)
 
 
@@ -191,7 +197,7 @@ def _build_recorder_class():
                 property_dependencies=prop_deps,
                 protect=bool(request.protect) if request.HasField("protect") else False,
                 options=options, id=response.id if request.custom else "", outputs=outputs,
-                revealed=plain(wire, reveal=True),
+                wire=wire,
             )
             return response
 
