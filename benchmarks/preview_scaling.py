@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
@@ -84,43 +85,43 @@ for typ, name, inputs in json.load(open("payload.json")):
 """
 
 
-def _time_project(folder: Path, program: str, config: dict, repeat: int, payload=None) -> float:
-    """Best wall time of a throwaway project under the same offline runtime and JSON build."""
+def _best_preview(project_dir: Path, stack: str, stack_path: Optional[Path], repeat: int):
+    """Best wall time of run_program + build_preview over `repeat` runs after one warm-up run
+    (imports and caches), and the last run's capture and preview."""
     from tools.offline import load_stack_file, run_program
     from tools.plan_json import build_preview
 
+    best = float("inf")
+    for attempt in range(repeat + 1):
+        t0 = time.perf_counter()
+        capture = run_program(project_dir, load_stack_file(project_dir, stack, stack_path))
+        doc = build_preview(capture)
+        if attempt:
+            best = min(best, time.perf_counter() - t0)
+    return best, capture, doc
+
+
+def _time_project(folder: Path, program: str, config: dict, repeat: int, payload=None) -> float:
+    """Best wall time of a throwaway project under the same offline runtime and JSON build."""
     folder.mkdir()
     (folder / "Pulumi.yaml").write_text(f"name: {folder.name}\nruntime: python\n")
     (folder / "Pulumi.b.yaml").write_text(yaml.safe_dump({"config": config}))
     (folder / "__main__.py").write_text(program)
     if payload is not None:
         (folder / "payload.json").write_text(json.dumps(payload))
-    best = float("inf")
-    for attempt in range(repeat + 1):  # the first run warms imports and caches: not counted
-        t0 = time.perf_counter()
-        build_preview(run_program(folder, load_stack_file(folder, "b")))
-        if attempt:
-            best = min(best, time.perf_counter() - t0)
-    return best
+    return _best_preview(folder, "b", None, repeat)[0]
 
 
 def one(n: int, repeat: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from tools.offline import load_stack_file, run_program, shutdown_event_loop
-    from tools.plan_json import build_preview
+    from tools.offline import shutdown_event_loop
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         stack_path = tmp / "Pulumi.bench.yaml"
         stack_path.write_text(yaml.safe_dump(stack_config(n)))
-        best, count = float("inf"), 0
-        for attempt in range(repeat + 1):  # the first run warms imports and caches: not counted
-            t0 = time.perf_counter()
-            cap = run_program(ROOT, load_stack_file(ROOT, "bench", stack_path))
-            doc = build_preview(cap)
-            if attempt:
-                best = min(best, time.perf_counter() - t0)
-            count = len(doc["steps"])
+        best, cap, doc = _best_preview(ROOT, "bench", stack_path, repeat)
+        count = len(doc["steps"])
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         floor = _time_project(tmp / "floor", BARE_PROGRAM, {"floor:n": count}, repeat)
