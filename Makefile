@@ -36,6 +36,7 @@ test: setup lint lint-workflows
 bench: setup
 	$(BIN)/python -m benchmarks.preview_scaling
 	$(BIN)/python -m benchmarks.policy_check
+	$(BIN)/python -m benchmarks.review
 
 clean:
 	rm -rf build .pytest_cache .hypothesis

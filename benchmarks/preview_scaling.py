@@ -1,29 +1,38 @@
-"""How the offline preview scales with regions, against the SDK floor.
+"""How the cold offline preview scales with regions, against the SDK's own floor.
+
+    python -m benchmarks.preview_scaling [--regions 1,2,4,8,16] [--repeat 3]
 
 The generated stacks are prod's settings (3 AZs, NAT per AZ, database tier, mesh peering,
 Direct Connect + VPNs, Resolver, EKS + ArgoCD, SLOs, chaos, Karpenter, KEDA, schedules, WAF)
 over 1..16 regions, so peerings grow as n(n-1)/2.
 
-    python -m benchmarks.preview_scaling [--regions 1,2,4,8,16] [--repeat 3]
-
-For each size a fresh child process generates a config of N regions, runs the real
-program under the mock runtime and builds the preview JSON (best of --repeat, after one warm-up run), then
-registers the same number of bare resources under the same mocks and recorder (the
-floor: what the SDK costs with no program at all). Prints resources, wall time, ms per
-resource, peak RSS and the ratio to the floor. Target: ratio <= 1.3, flat ms/resource.
+For each size, every figure comes from a fresh process, as CI and users run the tools:
+  wall    `python -m tools.preview bench --stack-file ... --quiet --json ...`, the CLI itself
+          (best of --repeat), and its peak RSS;
+  reg     registration alone (the program under the mock runtime, in a fresh process that has
+          already imported every module the program uses; no JSON build or dump), in ms per
+          resource, against the floor's own registration;
+  floor   a process that imports exactly the modules the preview loads, then registers the same
+          resources (same types, names, parents and providers, so the same URNs; same property
+          sets: every recorded input value, plain, plus as many unset output properties as the
+          typed class declares) through the SDK's own MockMonitor with trivial mocks, under the
+          same runtime settings (tools.offline.sdk_fast_path). No program logic (no outputs
+          flowing between resources), no recorder, no JSON;
+  json    building the preview document, and dumping it indented (what `--json` writes; with
+          an indent the json module falls back to its pure-Python encoder) vs compact (C encoder).
+Targets: wall <= 1.3x floor at every size; reg ms/resource flat from 1 to 16 regions.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -68,91 +77,182 @@ def stack_config(n: int) -> dict:
     return {"config": cfg}
 
 
-BARE_PROGRAM = """
-import pulumi
-N = int(pulumi.Config().require("n"))
-for i in range(N):
-    pulumi.CustomResource("bench:index:Bare", f"r{i}", {"index": i})
-"""
-
-# The same payload as the real program (each resource's type, name and plain inputs),
-# registered flat with no program logic: separates what the SDK charges for the size of
-# the inputs from what our program adds on top.
-REPLAY_PROGRAM = """
-import json, pulumi
-for typ, name, inputs in json.load(open("payload.json")):
-    pulumi.CustomResource(typ, name, inputs)
-"""
-
-
-def _best_preview(project_dir: Path, stack: str, stack_path: Optional[Path], repeat: int):
-    """Best wall time of run_program + build_preview over `repeat` runs after one warm-up run
-    (imports and caches), and the last run's capture and preview."""
-    from tools.offline import load_stack_file, run_program
-    from tools.plan_json import build_preview
-
-    best = float("inf")
-    for attempt in range(repeat + 1):
-        t0 = time.perf_counter()
-        capture = run_program(project_dir, load_stack_file(project_dir, stack, stack_path))
-        doc = build_preview(capture)
-        if attempt:
-            best = min(best, time.perf_counter() - t0)
-    return best, capture, doc
-
-
-def _time_project(folder: Path, program: str, config: dict, repeat: int, payload=None) -> float:
-    """Best wall time of a throwaway project under the same offline runtime and JSON build."""
-    folder.mkdir()
-    (folder / "Pulumi.yaml").write_text(f"name: {folder.name}\nruntime: python\n")
-    (folder / "Pulumi.b.yaml").write_text(yaml.safe_dump({"config": config}))
-    (folder / "__main__.py").write_text(program)
-    if payload is not None:
-        (folder / "payload.json").write_text(json.dumps(payload))
-    return _best_preview(folder, "b", None, repeat)[0]
-
-
-def one(n: int, repeat: int) -> dict:
+# -- child modes -----------------------------------------------------------------------------
+def preload(payload_path: Path) -> None:
+    """Import the modules a preview loads (recorded by an earlier profile run), with the
+    collector off as the CLI runs, so that what is timed next is registration alone."""
+    import gc
+    import importlib
+    gc.disable()
     sys.path.insert(0, str(ROOT))
-    from tools.offline import shutdown_event_loop
+    for name in json.loads(payload_path.read_text())["modules"]:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that only imports as part of a package's init
+            pass
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        stack_path = tmp / "Pulumi.bench.yaml"
-        stack_path.write_text(yaml.safe_dump(stack_config(n)))
-        best, cap, doc = _best_preview(ROOT, "bench", stack_path, repeat)
-        count = len(doc["steps"])
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-        floor = _time_project(tmp / "floor", BARE_PROGRAM, {"floor:n": count}, repeat)
-        payload = [(r.type.replace("pulumi:providers:", "bench:providers:"), r.name, r.inputs)
-                   for r in cap.registrations.values() if r.type != "pulumi:pulumi:Stack"]
-        replay = _time_project(tmp / "replay", REPLAY_PROGRAM, {}, repeat, payload=payload)
-        shutdown_event_loop()
-    return {"regions": n, "resources": count, "seconds": best, "floor": floor, "replay": replay, "peak_mb": peak_mb}
+def profile(stack_path: Path, payload_path: Path, preloaded: bool) -> dict:
+    """One run of the preview's phases, and the floor's payload: the property set the SDK was
+    handed for each resource (read at the SDK's register_resource) and the module list."""
+    sys.path.insert(0, str(ROOT))
+    import pulumi.resource as sdk_resource
+
+    from tools.offline import load_stack_file, run_program, shutdown_event_loop
+    from tools.plan_json import build_preview, dump
+
+    handed: dict[tuple[str, str], list] = {}
+    real_register = sdk_resource.register_resource
+
+    def spy(res, ty, name, custom, remote, new_dependency, props, opts, *rest, **kw):
+        handed.setdefault((ty, name), []).append((custom, remote, len(props or {})))
+        return real_register(res, ty, name, custom, remote, new_dependency, props, opts, *rest, **kw)
+
+    if not preloaded:
+        sdk_resource.register_resource = spy
+    stack_file = load_stack_file(ROOT, "bench", stack_path)
+    t = time.perf_counter()
+    capture = run_program(ROOT, stack_file)
+    t_run = time.perf_counter() - t
+    t = time.perf_counter()
+    doc = build_preview(capture)
+    t_build = time.perf_counter() - t
+    t = time.perf_counter()
+    dump(doc)
+    t_indent = time.perf_counter() - t
+    t = time.perf_counter()
+    json.dumps(doc, sort_keys=True, ensure_ascii=False)
+    t_compact = time.perf_counter() - t
+    shutdown_event_loop()
+    if not preloaded:
+        resources = []
+        for reg in capture.registrations.values():
+            if reg.type == "pulumi:pulumi:Stack":
+                continue
+            custom, remote, n_props = handed[(reg.type, reg.name)].pop(0)
+            props = dict(reg.inputs)
+            props.update({f"_unset{i}": None for i in range(max(0, n_props - len(props)))})
+            provider = reg.provider.rsplit("::", 1)[0] if reg.provider else ""
+            parent = "" if reg.parent.split("::")[2] == "pulumi:pulumi:Stack" else reg.parent
+            resources.append([reg.urn, reg.type, reg.name, bool(custom or remote), props, parent, provider])
+        modules = [m for m in sys.modules if not m.startswith(("benchmarks", "__main__"))]  # in import order
+        payload_path.write_text(json.dumps({"modules": modules, "resources": resources}))
+    return {"resources": len(doc["steps"]), "run": t_run, "build": t_build, "indent": t_indent,
+            "compact": t_compact}
+
+
+def floor(payload_path: Path) -> dict:
+    t0 = time.perf_counter()
+    preload(payload_path)
+    payload = json.loads(payload_path.read_text())
+    import pulumi
+    from pulumi.runtime import settings as rt_settings
+    from pulumi.runtime.mocks import Mocks, set_mocks
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from tools.offline import sdk_fast_path, shutdown_event_loop
+
+    class Trivial(Mocks):
+        def new_resource(self, args):
+            return f"{args.name}-id", args.inputs
+
+        def call(self, args):
+            return {}
+
+    rt_settings.ROOT.set(None)
+    set_mocks(Trivial(), project="floor", stack="floor", preview=True)
+
+    async def program() -> None:
+        made: dict[str, pulumi.Resource] = {}
+        for urn, typ, name, custom, props, parent, provider in payload["resources"]:
+            opts = pulumi.ResourceOptions(parent=made.get(parent), provider=made.get(provider))
+            if typ.startswith("pulumi:providers:"):
+                made[urn] = pulumi.ProviderResource(typ.split(":")[-1], name, props, opts)
+            elif custom:
+                made[urn] = pulumi.CustomResource(typ, name, props, opts)
+            else:
+                made[urn] = pulumi.ComponentResource(typ, name, props, opts)
+
+    t_import = time.perf_counter() - t0
+    t = time.perf_counter()
+    with sdk_fast_path():
+        _sync_await(run_pulumi_func(program))
+    t_run = time.perf_counter() - t
+    shutdown_event_loop()
+    return {"import": t_import, "run": t_run}
+
+
+def _report(result: dict) -> int:
+    """Print a child's figures, then leave as the CLI does (tools.cli.exit_fast), so the floor
+    and the preview pay the same exit."""
+    from tools.cli import exit_fast
+    print(json.dumps(result))
+    exit_fast(0)
+
+
+# -- parent --------------------------------------------------------------------------------
+def cold(cmd: list[str], repeat: int) -> tuple[float, float, str]:
+    """Best wall time of a fresh process over `repeat` runs, its peak RSS in MB (reaped with
+    wait4, which reports that child's own usage), and its stdout."""
+    best, peak, out = float("inf"), 0.0, ""
+    for _ in range(repeat):
+        with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+            t = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=stdout, stderr=stderr)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - t
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            stdout.seek(0)
+            stderr.seek(0)
+            if proc.returncode != 0:
+                raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr.read()}")
+            best, out = min(best, wall), stdout.read()
+            peak = max(peak, usage.ru_maxrss / 1024)
+    return best, peak, out
+
+
+def one_size(n: int, repeat: int, tmp: Path) -> dict:
+    stack_path, payload = tmp / f"Pulumi.bench{n}.yaml", tmp / f"payload{n}.json"
+    stack_path.write_text(yaml.safe_dump(stack_config(n)))
+    me = [sys.executable, "-m", "benchmarks.preview_scaling"]
+    cold(me + ["--profile", str(stack_path), "--payload", str(payload)], 1)
+    _, _, out = cold(me + ["--profile", str(stack_path), "--payload", str(payload), "--preload"], 1)
+    prof = json.loads(out.strip().splitlines()[-1])
+    wall, rss, _ = cold([sys.executable, "-m", "tools.preview", "bench", "--stack-file", str(stack_path),
+                         "--quiet", "--json", str(tmp / "out.json")], repeat)
+    floor_wall, floor_rss, out = cold(me + ["--floor", str(payload)], repeat)
+    fl = json.loads(out.strip().splitlines()[-1])
+    return {"regions": n, **prof, "wall": wall, "rss": rss, "floor": floor_wall, "floor_rss": floor_rss,
+            "floor_run": fl["run"]}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.preview_scaling")
     p.add_argument("--regions", default="1,2,4,8,16")
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--profile", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--payload", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--preload", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.one:
-        print(json.dumps(one(args.one, args.repeat)))
-        return 0
-    print(f"{'regions':>7} {'resources':>9} {'wall s':>7} {'ms/res':>7} {'floor s':>8} {'ratio':>6} "
-          f"{'replay s':>9} {'ratio':>6} {'peak MB':>8}")
-    for n in [int(x) for x in args.regions.split(",")]:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.preview_scaling", "--one", str(n),
-                              "--repeat", str(args.repeat)], cwd=ROOT, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stderr, file=sys.stderr)
-            return 1
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{r['regions']:>7} {r['resources']:>9} {r['seconds']:>7.2f} {1000 * r['seconds'] / r['resources']:>7.2f} "
-              f"{r['floor']:>8.2f} {r['seconds'] / r['floor']:>6.2f} {r['replay']:>9.2f} "
-              f"{r['seconds'] / r['replay']:>6.2f} {r['peak_mb']:>8.0f}")
+    if args.profile:
+        if args.preload:
+            preload(args.payload)
+        return _report(profile(args.profile, args.payload, args.preload))
+    if args.floor:
+        return _report(floor(args.floor))
+    print(f"{'regions':>7} {'resources':>9} {'wall s':>7} {'reg ms/res':>10} {'floor s':>8} "
+          f"{'floor ms/res':>12} {'ratio':>6} {'peak MB':>8} {'floor MB':>8} {'build s':>8} "
+          f"{'dump s':>7} {'compact s':>9}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in [int(x) for x in args.regions.split(",")]:
+            r = one_size(n, args.repeat, Path(tmp))
+            count = r["resources"]
+            print(f"{n:>7} {count:>9} {r['wall']:>7.2f} {1000 * r['run'] / count:>10.2f} {r['floor']:>8.2f} "
+                  f"{1000 * r['floor_run'] / count:>12.2f} {r['wall'] / r['floor']:>6.2f} {r['rss']:>8.0f} "
+                  f"{r['floor_rss']:>8.0f} {r['build']:>8.2f} {r['indent']:>7.2f} {r['compact']:>9.2f}",
+                  flush=True)
     return 0
 
 

@@ -11,7 +11,9 @@ awaited with ``run_pulumi_func`` under ``_sync_await``, as ``pulumi.runtime.test
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import gc
 import json
 import logging
 import os
@@ -219,8 +221,11 @@ def _build_recorder_class():
 
 
 class _DiagnosticsHandler(logging.Handler):
+    """Keeps warnings and errors as preview diagnostics. Its logger is set to WARNING, so the
+    SDK's debug messages (about four per registration) never become log records at all."""
+
     def __init__(self):
-        super().__init__(logging.DEBUG)
+        super().__init__(logging.WARNING)
         self.records: list[dict] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -249,6 +254,73 @@ class ProgramError(Exception):
         self.registrations = registrations or {}
 
 
+def _no_stack_trace():
+    from pulumi.runtime.proto import source_pb2
+    return source_pb2.StackTrace()
+
+
+@contextlib.contextmanager
+def sdk_fast_path():
+    """What a mocked run does not need, switched off for its duration only and restored after,
+    so nothing leaks into code that imports the tools (pytest included):
+
+    - the cyclic collector: almost nothing a registration makes is garbage, yet each full
+      collection rescans every object imported and registered so far (5 full passes for one
+      region, 15 for sixteen: the reason ms/resource grew with the stack). Objects that exist
+      before the run are frozen (never scanned again), the collector is off during it;
+    - the SDK's stack trace per registration (``pulumi.runtime.resource._get_stack_trace``,
+      18-29 frames, each with a file stat): it only feeds ``sourcePosition``, which the engine
+      shows in its UI and the recorder never reads.
+    """
+    from pulumi.runtime import resource as sdk_resource
+
+    enabled = gc.isenabled()
+    saved = sdk_resource._get_stack_trace
+    gc.freeze()
+    gc.disable()
+    sdk_resource._get_stack_trace = _no_stack_trace
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = saved
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+class _SameRunError(logging.Filter):
+    """Drops asyncio's 'exception was never retrieved' for the RunError already reported."""
+
+    def __init__(self, message: str):
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import pulumi
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, pulumi.RunError) and str(exc) == self.message)
+
+
+def _collect_failed_run(message: str) -> None:
+    """A program that raised RunError leaves SDK futures holding that same error, which nobody
+    will retrieve: the run is over and the error is reported as ProgramError. With the
+    collector off during the run they would be freed at some random later point (at the end
+    of a pytest session, say) and log a stray 'Future exception was never retrieved'; free them
+    now, while their message is known to repeat the error the caller gets."""
+    from pulumi.runtime import settings as rt_settings
+
+    asyncio_logger = logging.getLogger("asyncio")
+    same = _SameRunError(message)
+    asyncio_logger.addFilter(same)
+    try:
+        # What the next run would reset anyway: the SDK's record of pending RPCs and outputs.
+        rt_settings.SETTINGS.rpc_manager.clear()
+        rt_settings.SETTINGS.outputs.clear()
+        gc.collect()
+    finally:
+        asyncio_logger.removeFilter(same)
+
+
 def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
     """Execute ``__main__.py`` of ``project_dir`` under the mock runtime."""
     import pulumi
@@ -263,7 +335,7 @@ def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
     logger = logging.getLogger(f"global-platform.offline.{stack_file.stack}")
     logger.propagate = False
     logger.handlers = [handler]
-    logger.setLevel(logging.DEBUG)
+    logger.setLevel(logging.WARNING)
 
     pulumi.runtime.set_all_config(dict(stack_file.engine_config), list(stack_file.secret_keys))
     rt_settings.ROOT.set(None)  # a fresh Stack resource per run, also when run twice in one process
@@ -288,14 +360,19 @@ def run_program(project_dir: Path, stack_file: StackFile) -> Capture:
         if exported:
             outputs.update(await pulumi.Output.from_input(exported).future() or {})
 
+    failure: Optional[ProgramError] = None
     try:
-        _sync_await(run_pulumi_func(program))
+        with sdk_fast_path():
+            _sync_await(run_pulumi_func(program))
     except pulumi.RunError as err:
-        raise ProgramError(str(err), dict(monitor.registrations)) from None
+        failure = ProgramError(str(err), dict(monitor.registrations))
     finally:
         os.chdir(cwd)
         if added:
             sys.path.remove(str(project_dir))
+    if failure is not None:  # outside the except block: its traceback no longer holds the futures
+        _collect_failed_run(str(failure))
+        raise failure
     return Capture(
         project=stack_file.project, stack=stack_file.stack,
         registrations=dict(monitor.registrations), diagnostics=handler.records,

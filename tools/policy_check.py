@@ -14,6 +14,13 @@ options the engine sends. Exit 0: nothing mandatory violated; 1: something is; 2
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":
+    # A command-line process: the cyclic collector stays off from here (the imports included)
+    # until tools.cli.exit_fast ends the process; see there. Never when imported.
+    gc.disable()
+
 import json
 import os
 import shutil
@@ -27,7 +34,7 @@ from typing import Any, Optional
 
 import yaml
 
-from tools.cli import Parser, quiet_on_closed_pipe
+from tools.cli import Parser, exit_fast, quiet_on_closed_pipe
 from tools.offline import OfflineError
 from tools.plan_json import GONE_OPS, load_preview_json
 
@@ -385,4 +392,4 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_fast(main())

@@ -10,6 +10,13 @@ replace / delete / same against an earlier JSON. Exit 0 on success, 2 on bad inp
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":
+    # A command-line process: the cyclic collector stays off from here (the imports included)
+    # until tools.cli.exit_fast ends the process; see there. Never when imported.
+    gc.disable()
+
 import argparse
 import os
 import sys
@@ -20,7 +27,7 @@ from typing import Optional
 from components.config import ConfigError, raw_from_engine_config
 from components.ipam import TIERS
 from components.stack import StackSpec, build_stack_spec
-from tools.cli import Parser, quiet_on_closed_pipe
+from tools.cli import Parser, exit_fast, quiet_on_closed_pipe
 from tools.offline import (Capture, OfflineError, ProgramError, load_stack_file, run_program,
                            shutdown_event_loop)
 from tools.plan_json import build_preview, dump, load_preview_json
@@ -174,4 +181,4 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_fast(main())
