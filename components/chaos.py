@@ -59,6 +59,7 @@ class ChaosArgs:
     alarm_arns: dict = field(default_factory=dict)  # SLO name -> alarm ARN
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None
     k8s_provider: Optional[k8s.Provider] = None
+    cluster: Optional[pulumi.Resource] = None  # EKS only accepts access entries once it is ACTIVE
 
 
 class ChaosExperiments(pulumi.ComponentResource):
@@ -129,21 +130,25 @@ class ChaosExperiments(pulumi.ComponentResource):
 
     def _pod_access(self, namespace: str, roles: list, args: ChaosArgs) -> None:
         """FIS pod actions run an ephemeral container as this service account, and call the
-        Kubernetes API as the FIS role: both need RBAC in the namespace."""
+        Kubernetes API as the FIS role: both need RBAC in the namespace, which must exist."""
         ctx, f = args.ctx, args.facts
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.k8s_provider)
         for i, role in enumerate(roles):
             aws.eks.AccessEntry(ctx.name("fis-access", namespace, str(i)), cluster_name=f.cluster_name,
                                 principal_arn=role.arn, type="STANDARD", user_name=POD_SERVICE_ACCOUNT,
-                                tags=ctx.tags("fis-access"), opts=pulumi.ResourceOptions(parent=self))
-        k8s.core.v1.ServiceAccount(ctx.name("fis-sa", namespace),
-                                   metadata={"name": POD_SERVICE_ACCOUNT, "namespace": namespace}, opts=on_cluster)
-        k8s.rbac.v1.Role(ctx.name("fis-role", namespace),
-                         metadata={"name": POD_SERVICE_ACCOUNT, "namespace": namespace},
-                         rules=POD_RBAC_RULES, opts=on_cluster)
+                                tags=ctx.tags("fis-access"),
+                                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.cluster]))
+        # The team's workloads arrive through Argo CD into this namespace too: server-side apply
+        # shares it, and removing the last scenario must never delete the team's namespace.
+        ns = k8s.core.v1.Namespace(
+            ctx.name("fis-ns", namespace),
+            metadata={"name": namespace, "labels": {"app.kubernetes.io/managed-by": "global-platform"}},
+            opts=pulumi.ResourceOptions(parent=self, provider=args.k8s_provider, retain_on_delete=True))
+        in_ns = {"name": POD_SERVICE_ACCOUNT, "namespace": ns.metadata.name}
+        k8s.core.v1.ServiceAccount(ctx.name("fis-sa", namespace), metadata=in_ns, opts=on_cluster)
+        k8s.rbac.v1.Role(ctx.name("fis-role", namespace), metadata=in_ns, rules=POD_RBAC_RULES, opts=on_cluster)
         k8s.rbac.v1.RoleBinding(
-            ctx.name("fis-binding", namespace),
-            metadata={"name": POD_SERVICE_ACCOUNT, "namespace": namespace},
+            ctx.name("fis-binding", namespace), metadata=in_ns,
             role_ref={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": POD_SERVICE_ACCOUNT},
             subjects=[{"kind": "ServiceAccount", "name": POD_SERVICE_ACCOUNT, "namespace": namespace},
                       {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": POD_SERVICE_ACCOUNT}],

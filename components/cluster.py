@@ -158,7 +158,11 @@ class RegionalCluster(pulumi.ComponentResource):
             skip_default_node_group=True,
             deletion_protection=a.protect_stateful,
             vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=a.addons["vpcCni"]),
-            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(version=a.addons["coredns"]),
+            # CoreDNS runs a Deployment: created here, before any node exists (skip_default_node_group),
+            # the add-on stays DEGRADED and times out (pulumi-eks#1819, #1525). It is created below as
+            # an aws.eks.Addon once the node groups exist; vpc-cni and kube-proxy are DaemonSets and
+            # must come first, so nodes can turn Ready.
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(version=a.addons["kubeProxy"]),
             proxy=a.proxy.https_proxy if a.proxy else None,
             tags=ctx.tags("eks"),
@@ -264,4 +268,8 @@ class RegionalCluster(pulumi.ComponentResource):
             pod_identity_associations=[{"role_arn": ebs_role.arn, "service_account": "ebs-csi-controller-sa"}],
             tags=ctx.tags("addon-ebs-csi"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[pod_identity, *self.node_groups.values()]))
-        return {"eks-pod-identity-agent": pod_identity, "aws-ebs-csi-driver": ebs}
+        coredns = aws.eks.Addon(
+            ctx.name("addon", "coredns"), cluster_name=a.cluster_name, addon_name="coredns",
+            addon_version=a.addons["coredns"], resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE", tags=ctx.tags("addon-coredns"), opts=after_nodes)
+        return {"eks-pod-identity-agent": pod_identity, "aws-ebs-csi-driver": ebs, "coredns": coredns}

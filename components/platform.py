@@ -94,7 +94,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         if args.chaos is not None and self.cluster is not None and self.slo is not None:
             self.chaos = ChaosExperiments(dataclasses.replace(
                 args.chaos, facts=self._facts(args), alarm_arns={n: a.arn for n, a in self.slo.alarms.items()},
-                logs_kms_key_arn=self.logs_key.arn, k8s_provider=self.cluster.k8s_provider), in_region)
+                logs_kms_key_arn=self.logs_key.arn, k8s_provider=self.cluster.k8s_provider,
+                cluster=self.cluster.cluster), in_region)
         self.scaling = None
         if args.scaling is not None and self.cluster is not None:
             self.scaling = RegionalScaling(dataclasses.replace(

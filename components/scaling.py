@@ -201,12 +201,18 @@ class RegionalScaling(pulumi.ComponentResource):
             identity=AddonIdentity("kube-system", ("karpenter",), policy=karpenter_policy(a, queue.arn))),
             a.provider, opts=pulumi.ResourceOptions(parent=self))
         self.addons["karpenter"] = addon
+        # Karpenter launches nodes with this profile (EC2NodeClass spec.instanceProfile) instead of
+        # managing profiles itself for spec.role: IAM has no VPC endpoint, so an air-gapped
+        # controller could never reach it, and the controller needs no IAM write access at all.
+        profile = aws.iam.InstanceProfile(ctx.name("karpenter-nodes"), name=f"{name}-karpenter-nodes",
+                                          role=a.cluster.node_role.name, tags=ctx.tags("karpenter-nodes"),
+                                          opts=child)
         after = pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider, depends_on=[addon.release])
         node_class = k8s.apiextensions.CustomResource(
             ctx.name("karpenter-nodeclass"), api_version="karpenter.k8s.aws/v1", kind="EC2NodeClass",
             metadata={"name": "default"},
             spec={
-                "role": a.cluster.node_role.name,
+                "instanceProfile": profile.name,
                 "amiSelectorTerms": [{"alias": a.karpenter_ami_alias}],
                 "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": name}}],
                 "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": name}}],

@@ -113,11 +113,13 @@ def test_core_addons_are_pinned(stack):
     versions = r.spec.config.cluster.addons
     for c in r.of_type(EKS):
         assert c.inputs["vpcCniOptions"]["addonVersion"] == versions.vpc_cni, c.urn
-        assert c.inputs["corednsAddonOptions"]["version"] == versions.coredns, c.urn
+        # CoreDNS is not created inside the component (no node there yet): see the next test.
+        assert c.inputs["corednsAddonOptions"]["enabled"] is False, c.urn
         assert c.inputs["kubeProxyAddonOptions"]["version"] == versions.kube_proxy, c.urn
     addons = r.of_type("aws:eks/addon:Addon")
-    assert len(addons) == 2 * len(r.spec.config.regions)
-    wanted = {"aws-ebs-csi-driver": versions.ebs_csi, "eks-pod-identity-agent": versions.pod_identity_agent}
+    assert len(addons) == 3 * len(r.spec.config.regions)
+    wanted = {"aws-ebs-csi-driver": versions.ebs_csi, "eks-pod-identity-agent": versions.pod_identity_agent,
+              "coredns": versions.coredns}
     for addon in addons:
         assert addon.inputs["addonVersion"] == wanted[addon.inputs["addonName"]], addon.urn
     ebs_roles = {a.inputs["podIdentityAssociations"][0]["roleArn"] for a in addons
@@ -125,6 +127,18 @@ def test_core_addons_are_pinned(stack):
     for role in r.of_type("aws:iam/role:Role"):
         if role.outputs["arn"] in ebs_roles:
             assert "pods.eks.amazonaws.com" in role.inputs["assumeRolePolicy"], role.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_coredns_waits_for_a_node_group_with_capacity_in_its_own_cluster(stack):
+    r = shipped(stack)
+    for addon in r.of_type("aws:eks/addon:Addon"):
+        if addon.inputs["addonName"] != "coredns":
+            continue
+        groups = [r.regs[u] for u in addon.dependencies if r.regs[u].type == NODE_GROUP]
+        active = [g for g in groups if g.inputs["clusterName"] == addon.inputs["clusterName"]
+                  and g.inputs["scalingConfig"]["desiredSize"] >= 1 and not g.inputs.get("taints")]
+        assert active, f"{addon.urn} does not wait for a node group that starts untainted nodes"
 
 
 def test_airgap_nodes_get_the_proxy_in_user_data():

@@ -178,7 +178,8 @@ def test_shipped_stacks_pass_with_no_mandatory_violation(tmp_path, stack_name):
     out = tmp_path / "violations.json"
     proc = _check("--preview-json", path, "--stack", stack_name, "--json", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "19 policies" in proc.stdout and "PASS" in proc.stdout
+    assert "global-platform-security: 19 policies" in proc.stdout, proc.stdout
+    assert "global-platform-readiness: 8 policies" in proc.stdout and "PASS" in proc.stdout, proc.stdout
     assert json.loads(out.read_text())["violations"] == []
 
 

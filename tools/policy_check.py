@@ -39,7 +39,9 @@ from tools.offline import OfflineError
 from tools.plan_json import GONE_OPS, load_preview_json
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_PACK = PROJECT_DIR / "policy"
+DEFAULT_PACK = PROJECT_DIR / "policy"  # the security guidelines
+READINESS_PACK = PROJECT_DIR / "policy" / "readiness"  # what AWS and Kubernetes need first
+DEFAULT_PACKS = (DEFAULT_PACK, READINESS_PACK)
 LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
 START_TIMEOUT_S = 60
@@ -322,9 +324,9 @@ def parse_args(argv):
     p = Parser(prog="python -m tools.policy_check", description=__doc__.splitlines()[0])
     p.add_argument("--preview-json", type=Path, required=True, metavar="PATH",
                    help="our offline preview JSON or a real `pulumi preview --json`")
-    p.add_argument("--stack", help="selects policy/config/<stack>.json for the default pack")
+    p.add_argument("--stack", help="selects <pack>/config/<stack>.json for each pack that has one")
     p.add_argument("--policy-pack", type=Path, action="append", metavar="DIR",
-                   help="a CrossGuard pack (Python or Node); repeatable; default: policy/")
+                   help="a CrossGuard pack (Python or Node); repeatable; default: policy/ and policy/readiness/")
     p.add_argument("--policy-pack-config", type=Path, action="append", metavar="PATH",
                    help="config for the pack at the same position (like `pulumi preview`)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the violations as JSON")
@@ -356,7 +358,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(argv)
     try:
         doc = load_preview_json(args.preview_json)
-        packs = args.policy_pack or [DEFAULT_PACK]
+        packs = args.policy_pack or list(DEFAULT_PACKS)
         configs = list(args.policy_pack_config or [])
         if len(configs) > len(packs):
             raise OfflineError("more --policy-pack-config than --policy-pack")
@@ -367,8 +369,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         report: list[str] = []
         for i, pack in enumerate(packs):
             cfg_path = configs[i] if i < len(configs) else None
-            if cfg_path is None and args.stack and pack.resolve() == DEFAULT_PACK.resolve():
-                cfg_path = DEFAULT_PACK / "config" / f"{args.stack}.json"
+            if cfg_path is None and args.stack and (pack / "config" / f"{args.stack}.json").is_file():
+                cfg_path = pack / "config" / f"{args.stack}.json"
             if not pack.is_dir():
                 raise OfflineError(f"{pack}: policy pack directory not found")
             name, violations, levels = run_pack(pack, resources, load_policy_config(cfg_path))

@@ -1,0 +1,95 @@
+"""Upstream facts the readiness rules stand on, each with its source (read 2026-11-26).
+A new add-on, chart or FIS target type adds its row here; a rule that meets one without a row
+reports it, so nothing new slips past unchecked."""
+
+from __future__ import annotations
+
+# Built-in namespaces: they exist in every cluster (Kubernetes docs, "Namespaces": default,
+# kube-node-lease, kube-public, kube-system).
+BUILTIN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+# API groups served by Kubernetes itself (Kubernetes 1.33 API reference); any other group is a
+# custom resource whose CRD must be installed first.
+BUILTIN_GROUPS = frozenset({
+    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
+    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
+    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+    "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io", "resource.k8s.io",
+    "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
+})
+
+# Kinds that are cluster-scoped (no namespace to wait for).
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+    "StorageClass", "PriorityClass", "RuntimeClass", "IngressClass", "CSIDriver", "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration", "APIService",
+    # custom kinds, by their CRDs' `scope: Cluster` (sources in CRD_GROUPS_BY_CHART)
+    "NodePool", "EC2NodeClass", "NodeClaim", "ClusterTriggerAuthentication",
+})
+
+# Which chart installs which CRD groups (Helm installs a chart's crds/ before its templates).
+CRD_GROUPS_BY_CHART = {
+    # aws/karpenter-provider-aws v1.8.6 charts/karpenter/crds: karpenter.sh_nodepools.yaml,
+    # karpenter.sh_nodeclaims.yaml, karpenter.k8s.aws_ec2nodeclasses.yaml
+    "karpenter": frozenset({"karpenter.sh", "karpenter.k8s.aws"}),
+    # kedacore/charts keda 2.20.2 templates/crds (crds.install: true by default): keda.sh,
+    # eventing.keda.sh
+    "keda": frozenset({"keda.sh", "eventing.keda.sh"}),
+    # argoproj/argo-helm argo-cd 10.1.1 templates/crds (crds.install: true by default)
+    "argo-cd": frozenset({"argoproj.io"}),
+}
+
+# EKS add-ons that run only DaemonSets: they become ACTIVE with no node at all, and the VPC
+# CNI must be there before nodes can turn Ready (EKS user guide, "Amazon VPC CNI", "kube-proxy",
+# "EKS Pod Identity Agent"; terraform-aws-eks `before_compute`). Every other add-on runs a
+# Deployment and stays DEGRADED (then times out) until a node can take its pods: CoreDNS
+# (pulumi-eks#1819, #1525; terraform-aws-eks#3001), the EBS CSI controller, ...
+DAEMONSET_ONLY_ADDONS = frozenset({"vpc-cni", "kube-proxy", "eks-pod-identity-agent", "eks-node-monitoring-agent"})
+
+# AWS APIs each in-cluster component calls, as VPC endpoint service names
+# (com.amazonaws.<region>.<name>). "iam" has no VPC endpoint: only a proxy reaches it.
+# Sources: EKS user guide "Deploy private clusters with limited internet access" (nodes: ec2,
+# ecr.api, ecr.dkr, s3, sts; Pod Identity: eks-auth); Karpenter v1.8 docs "Private Clusters"
+# (ec2, ecr.api, ecr.dkr, s3, sts, ssm, sqs, eks; pricing unless settings.isolatedVPC; IAM has
+# no endpoint); Cluster Autoscaler AWS README (autoscaling, ec2, eks); KEDA aws-cloudwatch
+# scaler (monitoring); aws-ebs-csi-driver docs (ec2); Argo CD cluster Secrets with
+# awsAuthConfig.roleArn (sts AssumeRole).
+POD_IDENTITY_API = "eks-auth"
+APIS = {
+    ("nodes", "managed node group"): ("ec2", "ecr.api", "ecr.dkr", "s3", "sts"),
+    ("addon", "eks-pod-identity-agent"): ("eks-auth",),
+    ("addon", "vpc-cni"): ("ec2",),
+    ("addon", "kube-proxy"): (),
+    ("addon", "coredns"): (),
+    ("addon", "aws-ebs-csi-driver"): ("ec2",),
+    ("chart", "karpenter"): ("ec2", "ssm", "sqs", "eks", "sts", "iam"),
+    ("chart", "cluster-autoscaler"): ("autoscaling", "ec2", "eks"),
+    ("chart", "keda"): ("monitoring",),
+    ("chart", "argo-cd"): ("sts",),
+}
+# Karpenter calls IAM only to manage instance profiles for `spec.role`; with
+# `spec.instanceProfile` it does not (Karpenter v1.8 docs, EC2NodeClass "spec.instanceProfile").
+KARPENTER_IAM_ONLY_FOR_ROLE = True
+
+# FIS target resource types -> the Pulumi types that create them in a stack.
+FIS_TARGET_TYPES = {
+    "aws:eks:nodegroup": ("aws:eks/nodeGroup:NodeGroup",),
+    "aws:ec2:subnet": ("aws:ec2/subnet:Subnet",),
+    "aws:iam:role": ("aws:iam/role:Role",),
+    "aws:ec2:transit-gateway": ("aws:ec2transitgateway/transitGateway:TransitGateway",),
+    "aws:ec2:instance": ("aws:ec2/instance:Instance",),
+    "aws:ec2:spot-instance": ("aws:ec2/spotInstanceRequest:SpotInstanceRequest",),
+    "aws:eks:pod": (),
+}
+# Tags that components put on EC2 instances they launch at run time (so no stack resource
+# carries them). EKS managed node groups: instances are tagged eks:cluster-name and
+# eks:nodegroup-name (EKS user guide, "Managed node groups": node labels and tags; FIS user
+# guide, aws:eks:terminate-nodegroup-instances example policy conditions on
+# aws:ResourceTag/eks:cluster-name). Karpenter v1.8 EC2NodeClass docs ("spec.tags"): every
+# instance gets karpenter.sh/nodepool, karpenter.sh/nodeclaim, karpenter.k8s.aws/ec2nodeclass,
+# kubernetes.io/cluster/<cluster>: owned and eks:eks-cluster-name.
+RUNTIME_INSTANCE_TAGS = {
+    "aws:eks/nodeGroup:NodeGroup": ("eks:cluster-name", "eks:nodegroup-name"),
+    "karpenter": ("karpenter.sh/nodepool", "karpenter.sh/nodeclaim", "karpenter.k8s.aws/ec2nodeclass",
+                  "kubernetes.io/cluster/{cluster}", "eks:eks-cluster-name"),
+}
