@@ -17,7 +17,7 @@ from .cluster import RegionalCluster, node_user_data
 from .iam import policy_document
 from .naming import RegionContext, partition_of
 from .proxy import ProxyEnv
-from .slo import keda_trigger
+from .slo import has_keda_trigger, keda_trigger
 
 KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
@@ -164,13 +164,14 @@ class RegionalScaling(pulumi.ComponentResource):
                 ctx.name("keda-aws-auth"), api_version="keda.sh/v1alpha1", kind="ClusterTriggerAuthentication",
                 metadata={"name": "aws-pod-identity"}, spec={"podIdentity": {"provider": "aws"}},
                 opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider, depends_on=[keda.release]))
-            if a.slos:
+            triggers = {slo.name: keda_trigger(slo, ctx.region) for slo in a.slos if has_keda_trigger(slo)}
+            if triggers:
                 # One SLO object, three uses: alarm, chaos stop condition, and this scaling trigger.
                 k8s.core.v1.ConfigMap(
                     ctx.name("slo-triggers"),
                     metadata={"name": "platform-slo-triggers", "namespace": "keda",
                               "labels": {"app.kubernetes.io/managed-by": "global-platform"}},
-                    data={slo.name: json.dumps(keda_trigger(slo, ctx.region), sort_keys=True) for slo in a.slos},
+                    data={name: json.dumps(trigger, sort_keys=True) for name, trigger in triggers.items()},
                     opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider,
                                                 depends_on=[keda.release]))
         self.schedules = [self._schedule(s, a) for s in a.schedules]

@@ -97,20 +97,26 @@ class SloAlarms(pulumi.ComponentResource):
 SCALE_AT_SHARE_OF_OBJECTIVE = 0.7
 
 
+def has_keda_trigger(slo: SloArgs) -> bool:
+    """An error rate is a ratio of two metrics. KEDA's aws-cloudwatch scaler reads one metric
+    (namespace/metricName/metricStat) or one Metrics Insights query, and Metrics Insights takes
+    one aggregate per query with no arithmetic around it (CloudWatch user guide, Metrics Insights
+    query components and syntax), so no trigger can carry the ratio the alarm watches. Such
+    SLOs drive alarms and chaos stop conditions only; scale on latency or a custom metric."""
+    return slo.kind != "errorRate"
+
+
 def keda_trigger(slo: SloArgs, region: str) -> dict:
     """The same SLO as a KEDA `aws-cloudwatch` trigger (metadata + auth), so an app's
     ScaledObject scales on the signal the alarm and the chaos stop conditions watch."""
+    if not has_keda_trigger(slo):
+        raise ValueError(f"SLO {slo.name}: an error rate cannot be a KEDA aws-cloudwatch trigger")
     target = round(slo.objective * SCALE_AT_SHARE_OF_OBJECTIVE, 6)
     meta: dict = {"awsRegion": region, "identityOwner": "operator", "minMetricValue": "0",
                   "targetMetricValue": str(target), "metricStatPeriod": str(slo.period_seconds)}
     if slo.kind == "latency":
         meta.update(namespace="AWS/ApplicationELB", metricName="TargetResponseTime", dimensionName="LoadBalancer",
                     dimensionValue=slo.load_balancer, metricStat=slo.percentile)
-    elif slo.kind == "errorRate":
-        lb = slo.load_balancer
-        meta["expression"] = (
-            f'SELECT SUM(HTTPCode_Target_5XX_Count) * 100 / SUM(RequestCount) FROM "AWS/ApplicationELB" '
-            f"WHERE LoadBalancer = '{lb}'")
     else:
         meta.update(namespace=slo.namespace, metricName=slo.metric_name, metricStat=slo.statistic)
         if slo.dimensions:
