@@ -15,9 +15,12 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
+# The offline plan, then both policy packs (security, deploy readiness), then the values checked
+# against upstream models; each prints one verdict line per pack or check.
 preview: setup
 	$(BIN)/python -m tools.preview $(STACK) --json build/preview-$(STACK).json
 	$(BIN)/python -m tools.policy_check --preview-json build/preview-$(STACK).json --stack $(STACK) --json build/policy-$(STACK).json
+	$(BIN)/python -m tools.upstream_check --preview-json build/preview-$(STACK).json --json build/upstream-$(STACK).json
 
 preview-all: setup
 	for s in dev prod airgap; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done

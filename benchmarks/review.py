@@ -1,5 +1,6 @@
 """The whole offline review of one stack, as a pull request runs it, step by step in fresh
-processes (cold, like CI): the preview with a baseline diff, then the policy check.
+processes (cold, like CI): the preview with a baseline diff, both policy packs (security and deploy
+readiness), and the checks against upstream models.
 
     python -m benchmarks.review [--stack prod] [--repeat 3]
 
@@ -43,7 +44,8 @@ def main() -> int:
         steps = {
             "preview + diff": [py, "-m", "tools.preview", args.stack, "--quiet", "--json", str(plan),
                                "--baseline", str(base)],
-            "policy check": [py, "-m", "tools.policy_check", "--preview-json", str(plan), "--stack", args.stack],
+            "policy packs": [py, "-m", "tools.policy_check", "--preview-json", str(plan), "--stack", args.stack],
+            "upstream checks": [py, "-m", "tools.upstream_check", "--preview-json", str(plan)],
         }
         total = 0.0
         for label, cmd in steps.items():

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -365,15 +366,20 @@ def main(argv: Optional[list[str]] = None) -> int:
         if args.stack is not None and args.stack not in known_stacks():
             raise OfflineError(f"unknown stack '{args.stack}' (stacks: {', '.join(known_stacks())})")
         resources = resources_from_preview(doc)
-        all_violations: list[Violation] = []
-        report: list[str] = []
+        jobs = []
         for i, pack in enumerate(packs):
             cfg_path = configs[i] if i < len(configs) else None
             if cfg_path is None and args.stack and (pack / "config" / f"{args.stack}.json").is_file():
                 cfg_path = pack / "config" / f"{args.stack}.json"
             if not pack.is_dir():
                 raise OfflineError(f"{pack}: policy pack directory not found")
-            name, violations, levels = run_pack(pack, resources, load_policy_config(cfg_path))
+            jobs.append((pack, load_policy_config(cfg_path)))
+        # Each pack is its own process (as under the engine): start and query them side by side.
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            results = list(pool.map(lambda job: run_pack(job[0], resources, job[1]), jobs))
+        all_violations: list[Violation] = []
+        report: list[str] = []
+        for name, violations, levels in results:
             report += render(name, violations, levels, len(resources))
             all_violations += violations
     except OfflineError as err:
