@@ -180,13 +180,23 @@ def _az_network_disruption(p: dict, f: RegionFacts) -> Plan:
         target_type="aws:ec2:subnet",
         resource_arns=subnets,
         action_parameters={"duration": _minutes(p["durationMinutes"]), "scope": p["scope"]},
+        # As AWS's managed policy AWSFaultInjectionSimulatorNetworkAccess (v5, 2026-02-12) does: FIS
+        # tags the ACL it creates managedByFIS=true, and may only edit or delete ACLs so tagged;
+        # the VPC is ours alone, the associations only the target subnets'.
         statements=[
-            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAcl"], "Resource": [acl, f.vpc_arn]},
-            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl", "ec2:CreateTags"],
-             "Resource": acl},
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAcl"], "Resource": acl,
+             "Condition": {"StringEquals": {"aws:RequestTag/managedByFIS": "true"}}},
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAcl"], "Resource": f.vpc_arn},
+            {"Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": acl,
+             "Condition": {"StringEquals": {"ec2:CreateAction": "CreateNetworkAcl",
+                                            "aws:RequestTag/managedByFIS": "true"}}},
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"], "Resource": acl,
+             "Condition": {"StringEquals": {"ec2:ResourceTag/managedByFIS": "true"}}},
             {"Effect": "Allow", "Action": ["ec2:ReplaceNetworkAclAssociation"], "Resource": [acl, *subnets]},
+            {"Effect": "Allow", "Action": ["ec2:GetManagedPrefixListEntries"],
+             "Resource": f"arn:{f.partition}:ec2:{f.region}:*:prefix-list/*"},
             *_logs_and_describe("ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
-                                "ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries"),
+                                "ec2:DescribeManagedPrefixLists"),
         ],
     )
 

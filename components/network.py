@@ -196,12 +196,12 @@ class RegionalNetwork(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             ctx.name("flow-logs"),
             role=role.id,
-            policy=self.flow_log_group.arn.apply(lambda arn: document([{
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups",
-                           "logs:DescribeLogStreams"],
-                "Resource": [arn, f"{arn}:*"],
-            }])),
+            policy=self.flow_log_group.arn.apply(lambda arn: document([
+                {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                 "Resource": [arn, f"{arn}:*"]},
+                # Takes no resource ARN (IAM definition): on the group it granted nothing.
+                {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+            ])),
             opts=child,
         )
         self.flow_log = aws.ec2.FlowLog(

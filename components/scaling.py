@@ -65,64 +65,91 @@ class ScalingArgs:
 
 
 def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Karpenter's controller policy, scoped to this cluster's tag, region and queue."""
+    """Karpenter's controller policy: statement for statement the reference policy of Karpenter
+    1.8.6 (aws/karpenter-provider-aws v1.8.6, website/content/en/v1.8/getting-started/
+    getting-started-with-karpenter/cloudformation.yaml, KarpenterControllerPolicy), read
+    2026-11-26, scoped to this cluster, region and queue. One deliberate difference: nodes use
+    the instance profile this stack creates (EC2NodeClass spec.instanceProfile), so the
+    controller never creates, tags, changes or deletes instance profiles (its profile reconciler
+    makes no IAM call then: pkg/controllers/nodeclass/instanceprofile.go); only the profile
+    garbage collector, which runs unless settings.isolatedVPC, lists them."""
     ctx, name = a.ctx, a.cluster.cluster_name
     p, r = partition_of(ctx.region), ctx.region
-    owned = {f"aws:RequestTag/kubernetes.io/cluster/{name}": "owned"}
+    cluster_tag = f"kubernetes.io/cluster/{name}"
     created = [f"arn:{p}:ec2:{r}:*:{t}/*" for t in
                ("fleet", "instance", "volume", "network-interface", "launch-template", "spot-instances-request")]
-    return policy_document([
-        {"Sid": "RunFromApprovedInputs", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
+    owned_nodepool = {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": "owned"},
+                      "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}
+    request_tags = {f"aws:RequestTag/{cluster_tag}": "owned", "aws:RequestTag/eks:eks-cluster-name": name}
+    statements = [
+        {"Sid": "AllowScopedEC2InstanceAccessActions", "Effect": "Allow",
+         "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
          "Resource": [f"arn:{p}:ec2:{r}::image/*", f"arn:{p}:ec2:{r}::snapshot/*",
                       f"arn:{p}:ec2:{r}:*:security-group/*", f"arn:{p}:ec2:{r}:*:subnet/*",
                       f"arn:{p}:ec2:{r}:*:capacity-reservation/*"]},
-        {"Sid": "RunWithOwnLaunchTemplates", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
-         "Resource": f"arn:{p}:ec2:{r}:*:launch-template/*",
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{name}": "owned"}}},
-        {"Sid": "CreateOwnedResources", "Effect": "Allow",
-         "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], "Resource": created,
-         "Condition": {"StringEquals": owned}},
-        {"Sid": "TagOnCreate", "Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": created,
-         "Condition": {"StringEquals": {**owned, "ec2:CreateAction": ["RunInstances", "CreateFleet",
-                                                                     "CreateLaunchTemplate"]}}},
-        {"Sid": "DeleteOwnedResources", "Effect": "Allow",
-         "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+        {"Sid": "AllowScopedEC2LaunchTemplateAccessActions", "Effect": "Allow",
+         "Action": ["ec2:RunInstances", "ec2:CreateFleet"], "Resource": f"arn:{p}:ec2:{r}:*:launch-template/*",
+         "Condition": owned_nodepool},
+        {"Sid": "AllowScopedEC2InstanceActionsWithTags", "Effect": "Allow",
+         "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
+         "Resource": [*created, f"arn:{p}:ec2:{r}:*:capacity-reservation/*"],
+         "Condition": {"StringEquals": request_tags, "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}}},
+        {"Sid": "AllowScopedResourceCreationTagging", "Effect": "Allow", "Action": ["ec2:CreateTags"],
+         "Resource": created,
+         "Condition": {"StringEquals": {**request_tags, "ec2:CreateAction": ["RunInstances", "CreateFleet",
+                                                                            "CreateLaunchTemplate"]},
+                       "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}}},
+        {"Sid": "AllowScopedResourceTagging", "Effect": "Allow", "Action": ["ec2:CreateTags"],
+         "Resource": f"arn:{p}:ec2:{r}:*:instance/*",
+         "Condition": {**owned_nodepool,
+                       "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": name},
+                       "ForAllValues:StringEquals": {"aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim",
+                                                                    "Name"]}}},
+        {"Sid": "AllowScopedDeletion", "Effect": "Allow", "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
          "Resource": [f"arn:{p}:ec2:{r}:*:instance/*", f"arn:{p}:ec2:{r}:*:launch-template/*"],
-         "Condition": {"StringEquals": {f"aws:ResourceTag/kubernetes.io/cluster/{name}": "owned"}}},
-        {"Sid": "RegionalReads", "Effect": "Allow",
-         "Action": ["ec2:DescribeAvailabilityZones", "ec2:DescribeImages", "ec2:DescribeInstances",
+         "Condition": owned_nodepool},
+        {"Sid": "AllowRegionalReadActions", "Effect": "Allow",
+         "Action": ["ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
                     "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
                     "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
          "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": r}}},
-        {"Sid": "AmiParameters", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+        {"Sid": "AllowSSMReadActions", "Effect": "Allow", "Action": ["ssm:GetParameter"],
          "Resource": f"arn:{p}:ssm:{r}::parameter/aws/service/*"},
-        {"Sid": "Pricing", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*"},
-        {"Sid": "InterruptionQueue", "Effect": "Allow",
+        {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*"},
+        {"Sid": "AllowInterruptionQueueActions", "Effect": "Allow",
          "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], "Resource": queue_arn},
-        {"Sid": "PassNodeRole", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": a.cluster.node_role.arn,
-         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
-        {"Sid": "InstanceProfiles", "Effect": "Allow",
-         "Action": ["iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
-                    "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"],
-         "Resource": pulumi.Output.from_input(a.account).apply(lambda acct: f"arn:{p}:iam::{acct}:instance-profile/*")},
-        {"Sid": "ClusterEndpoint", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
+        {"Sid": "AllowPassingInstanceRole", "Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": a.cluster.node_role.arn,
+         "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}}},
+        {"Sid": "AllowAPIServerEndpointDiscovery", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
          "Resource": pulumi.Output.from_input(a.account).apply(lambda acct: f"arn:{p}:eks:{r}:{acct}:cluster/{name}")},
-    ])
+    ]
+    if a.isolated:  # no pricing endpoint and no garbage collector in an isolated VPC
+        statements = [s for s in statements if s["Sid"] != "AllowPricingReadActions"]
+    else:
+        statements.append({"Sid": "AllowUnscopedInstanceProfileListAction", "Effect": "Allow",
+                           "Action": ["iam:ListInstanceProfiles"], "Resource": "*"})
+    return policy_document(statements)
 
 
-def cluster_autoscaler_policy(cluster_name: str) -> pulumi.Output[str]:
+def cluster_autoscaler_policy(a: ScalingArgs) -> pulumi.Output[str]:
+    """Cluster Autoscaler's AWS policy (kubernetes/autoscaler cloudprovider/aws/README.md), with
+    its writes and its node-group reads scoped to this cluster."""
+    name, p, r = a.cluster.cluster_name, partition_of(a.ctx.region), a.ctx.region
     return policy_document([
         {"Sid": "ScaleOwnGroups", "Effect": "Allow",
          "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
          "Resource": "*",
-         "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}}},
+         "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{name}": "owned"}}},
         {"Sid": "Discover", "Effect": "Allow",
          "Action": ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
                     "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
                     "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
-                    "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements",
-                    "eks:DescribeNodegroup"],
+                    "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements"],
          "Resource": "*"},
+        {"Sid": "DescribeOwnNodegroups", "Effect": "Allow", "Action": ["eks:DescribeNodegroup"],
+         "Resource": pulumi.Output.from_input(a.account).apply(
+             lambda acct: f"arn:{p}:eks:{r}:{acct}:nodegroup/{name}/*/*")},
     ])
 
 
@@ -150,7 +177,7 @@ class RegionalScaling(pulumi.ComponentResource):
                         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",
                                       "skip-nodes-with-system-pods": False}},
                 identity=AddonIdentity("kube-system", ("cluster-autoscaler",),
-                                       policy=cluster_autoscaler_policy(a.cluster.cluster_name))),
+                                       policy=cluster_autoscaler_policy(a))),
                 a.provider, opts=pulumi.ResourceOptions(parent=self))
         if a.keda_version:
             keda = ClusterAddon(ctx, a.cluster, AddonSpec(

@@ -97,30 +97,51 @@ class SloAlarms(pulumi.ComponentResource):
 SCALE_AT_SHARE_OF_OBJECTIVE = 0.7
 
 
+# Metrics Insights aggregate for each CloudWatch statistic it can express (CloudWatch user guide,
+# Metrics Insights query syntax: "The valid values for FUNCTION are AVG, COUNT, MAX, MIN, and SUM").
+_INSIGHTS_FUNCTION = {"Average": "AVG", "Sum": "SUM", "Minimum": "MIN", "Maximum": "MAX", "SampleCount": "COUNT"}
+
+
 def has_keda_trigger(slo: SloArgs) -> bool:
-    """An error rate is a ratio of two metrics. KEDA's aws-cloudwatch scaler reads one metric
-    (namespace/metricName/metricStat) or one Metrics Insights query, and Metrics Insights takes
-    one aggregate per query with no arithmetic around it (CloudWatch user guide, Metrics Insights
-    query components and syntax), so no trigger can carry the ratio the alarm watches. Such
-    SLOs drive alarms and chaos stop conditions only; scale on latency or a custom metric."""
-    return slo.kind != "errorRate"
+    """Whether KEDA's aws-cloudwatch scaler (v2.20) can watch this SLO's own signal. It reads one
+    metric by namespace/metricName/dimensionName/dimensionValue (dimensions required) or one
+    Metrics Insights query, which takes one aggregate (AVG, COUNT, MAX, MIN, SUM) with no
+    arithmetic around it. So an error rate (a ratio of two metrics) never can, nor a custom
+    metric without dimensions on a percentile; those SLOs drive alarms and chaos stop
+    conditions only."""
+    if slo.kind == "errorRate":
+        return False
+    if slo.kind == "custom" and not slo.dimensions:
+        return slo.statistic in _INSIGHTS_FUNCTION
+    return True
+
+
+def metric_collection_time(period: int) -> int:
+    """KEDA's metricCollectionTime (default 300) must be a multiple of metricStatPeriod: the
+    smallest multiple of the period that still spans KEDA's default five minutes."""
+    return period * max(1, -(-300 // period))
 
 
 def keda_trigger(slo: SloArgs, region: str) -> dict:
     """The same SLO as a KEDA `aws-cloudwatch` trigger (metadata + auth), so an app's
-    ScaledObject scales on the signal the alarm and the chaos stop conditions watch."""
+    ScaledObject scales on the signal the alarm and the chaos stop conditions watch. Parameters
+    as kedacore/keda v2.20.2 pkg/scalers/aws_cloudwatch_scaler.go reads them; the identity comes
+    from the ClusterTriggerAuthentication (podIdentity.provider aws)."""
     if not has_keda_trigger(slo):
-        raise ValueError(f"SLO {slo.name}: an error rate cannot be a KEDA aws-cloudwatch trigger")
+        raise ValueError(f"SLO {slo.name}: no KEDA aws-cloudwatch trigger can carry it (see has_keda_trigger)")
     target = round(slo.objective * SCALE_AT_SHARE_OF_OBJECTIVE, 6)
-    meta: dict = {"awsRegion": region, "identityOwner": "operator", "minMetricValue": "0",
-                  "targetMetricValue": str(target), "metricStatPeriod": str(slo.period_seconds)}
+    meta: dict = {"awsRegion": region, "minMetricValue": "0", "targetMetricValue": str(target),
+                  "metricStatPeriod": str(slo.period_seconds),
+                  "metricCollectionTime": str(metric_collection_time(slo.period_seconds))}
     if slo.kind == "latency":
         meta.update(namespace="AWS/ApplicationELB", metricName="TargetResponseTime", dimensionName="LoadBalancer",
                     dimensionValue=slo.load_balancer, metricStat=slo.percentile)
+    elif slo.dimensions:
+        names, values = zip(*slo.dimensions)
+        meta.update(namespace=slo.namespace, metricName=slo.metric_name, metricStat=slo.statistic,
+                    dimensionName=";".join(names), dimensionValue=";".join(values))
     else:
-        meta.update(namespace=slo.namespace, metricName=slo.metric_name, metricStat=slo.statistic)
-        if slo.dimensions:
-            names, values = zip(*slo.dimensions)
-            meta.update(dimensionName=";".join(names), dimensionValue=";".join(values))
+        meta["expression"] = (f'SELECT {_INSIGHTS_FUNCTION[slo.statistic]}("{slo.metric_name}") '
+                              f'FROM "{slo.namespace}"')
     return {"type": "aws-cloudwatch", "metadata": meta,
             "authenticationRef": {"name": "aws-pod-identity", "kind": "ClusterTriggerAuthentication"}}

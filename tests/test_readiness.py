@@ -128,7 +128,7 @@ def test_tgw_rules(pack, rule, broken):
 
 # -- air-gapped VPCs -----------------------------------------------------------------------------
 def airgap_world(*, endpoints=("ec2", "ecr.api", "ecr.dkr", "s3", "sts", "ssm", "sqs", "eks", "monitoring"),
-                 instance_profile=True, node_proxy=True, igw=False, chart="keda"):
+                 instance_profile=True, node_proxy=True, igw=False, chart="keda", isolated=True):
     vpc = res("aws:ec2/vpc:Vpc", "vpc")
     world = [vpc]
     if igw:
@@ -143,7 +143,8 @@ def airgap_world(*, endpoints=("ec2", "ecr.api", "ecr.dkr", "s3", "sts", "ssm", 
     lt = res("aws:ec2/launchTemplate:LaunchTemplate", "lt", {"userData": data})
     ng = res("aws:eks/nodeGroup:NodeGroup", "ng", {"clusterName": "ag", "scalingConfig": {"desiredSize": 2}},
              deps=[u(cluster)], prop={"launchTemplate": u(lt)})
-    rel = res("kubernetes:helm.sh/v3:Release", "rel", {"chart": chart, "namespace": "kube-system"},
+    values = {"settings": {"isolatedVPC": isolated}} if chart == "karpenter" else {}
+    rel = res("kubernetes:helm.sh/v3:Release", "rel", {"chart": chart, "namespace": "kube-system", "values": values},
               deps=[u(ng)], provider=u(k8s))
     world += [cluster, k8s, lt, ng, rel]
     if chart == "karpenter":
@@ -166,6 +167,11 @@ def test_airgap_apis_need_an_endpoint_or_a_proxy(pack):
 def test_airgap_karpenter_with_a_role_needs_iam_which_has_no_endpoint(pack):
     assert fired(pack, airgap_world(chart="karpenter")) == {}
     problems = fired(pack, airgap_world(chart="karpenter", instance_profile=False))
+    assert problems == {"airgap-apis-reachable": [f"{STACK}kubernetes:helm.sh/v3:Release::rel"]}
+
+
+def test_airgap_karpenter_outside_isolated_mode_needs_the_pricing_api(pack):
+    problems = fired(pack, airgap_world(chart="karpenter", isolated=False))
     assert problems == {"airgap-apis-reachable": [f"{STACK}kubernetes:helm.sh/v3:Release::rel"]}
 
 

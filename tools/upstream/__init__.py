@@ -20,6 +20,12 @@ from typing import Iterator
 
 CHECKS = (
     # module names under tools.upstream, in the order they run and print
+    "aws_models",
+    "iam",
+    "kubernetes",
+    "helm_values",
+    "keda_triggers",
+    "pins",
 )
 
 

@@ -78,8 +78,11 @@ def _reachable(g: Graph):
                 if proxied:
                     continue
                 apis = list(APIS[key])
-                if key == ("chart", "karpenter") and not _karpenter_uses_role(g, cluster):
-                    apis.remove("iam")
+                if key == ("chart", "karpenter"):
+                    if not _karpenter_uses_role(g, cluster):
+                        apis.remove("iam")
+                    if get(r.props, "values", "settings", "isolatedVPC") is not True:
+                        apis.append("pricing")  # the pricing API, unless settings.isolatedVPC
                 missing = [api for api in apis if api not in endpoints]
                 if missing:
                     yield (f"{label} calls {', '.join(missing)}, which VPC {vpc.name} (no internet path) reaches "

@@ -48,12 +48,22 @@ DAEMONSET_ONLY_ADDONS = frozenset({"vpc-cni", "kube-proxy", "eks-pod-identity-ag
 
 # AWS APIs each in-cluster component calls, as VPC endpoint service names
 # (com.amazonaws.<region>.<name>). "iam" has no VPC endpoint: only a proxy reaches it.
-# Sources: EKS user guide "Deploy private clusters with limited internet access" (nodes: ec2,
-# ecr.api, ecr.dkr, s3, sts; Pod Identity: eks-auth); Karpenter v1.8 docs "Private Clusters"
-# (ec2, ecr.api, ecr.dkr, s3, sts, ssm, sqs, eks; pricing unless settings.isolatedVPC; IAM has
-# no endpoint); Cluster Autoscaler AWS README (autoscaling, ec2, eks); KEDA aws-cloudwatch
-# scaler (monitoring); aws-ebs-csi-driver docs (ec2); Argo CD cluster Secrets with
-# awsAuthConfig.roleArn (sts AssumeRole).
+# Credentials of add-ons with EKS Pod Identity come through the agent, which calls eks-auth.
+# Sources (read 2026-11-26):
+# - nodes: EKS user guide "Deploy private clusters with limited internet access"
+#   (awsdocs private-clusters.adoc: ec2, ecr.api, ecr.dkr, s3; sts for IRSA); amazon-eks-ami
+#   v20251108 nodeadm calls ec2:DescribeInstances (internal/api/status.go);
+# - eks-pod-identity-agent: EKS user guide service-accounts.adoc ("For private clusters, the
+#   eks-auth endpoint in AWS PrivateLink is required");
+# - vpc-cni v1.20: ec2 (pkg/awsutils/awsutils.go); aws-ebs-csi-driver v1.50: ec2
+#   (pkg/cloud/cloud.go); CoreDNS and kube-proxy call no AWS API;
+# - Karpenter v1.8 docs "Private Clusters": ec2, ecr.api, ecr.dkr, s3, sts, ssm (AMI
+#   parameters), sqs (interruption), eks (cluster endpoint); pricing unless settings.isolatedVPC;
+#   IAM only to manage instance profiles for spec.role (none with spec.instanceProfile);
+# - Cluster Autoscaler cloudprovider/aws/README.md (1.33): autoscaling, ec2, eks;
+# - KEDA aws-cloudwatch scaler (v2.20.2 pkg/scalers/aws_cloudwatch_scaler.go): monitoring;
+# - Argo CD v3.4 argocd-k8s-auth aws with roleARN (cmd/argocd-k8s-auth/commands/aws.go):
+#   sts AssumeRole (the token itself is presigned locally).
 POD_IDENTITY_API = "eks-auth"
 APIS = {
     ("nodes", "managed node group"): ("ec2", "ecr.api", "ecr.dkr", "s3", "sts"),
@@ -67,9 +77,6 @@ APIS = {
     ("chart", "keda"): ("monitoring",),
     ("chart", "argo-cd"): ("sts",),
 }
-# Karpenter calls IAM only to manage instance profiles for `spec.role`; with
-# `spec.instanceProfile` it does not (Karpenter v1.8 docs, EC2NodeClass "spec.instanceProfile").
-KARPENTER_IAM_ONLY_FOR_ROLE = True
 
 # FIS target resource types -> the Pulumi types that create them in a stack.
 FIS_TARGET_TYPES = {
