@@ -17,7 +17,14 @@ from typing import Any, Iterable, Optional
 
 from components.aws_types import unknown_input_keys
 from tools.offline import Capture, OfflineError, Registration
+from tools.property_diff import diff as property_diff
+from tools.property_diff import ignore_changes, parse, under
 from tools.replace_rules import replace_keys
+
+try:  # full dotted paths, from the provider metadata (tools/replace_metadata)
+    from tools.replace_rules import replace_paths
+except ImportError:  # pragma: no cover - until the generated metadata lands
+    replace_paths = replace_keys
 
 OPS = ("create", "update", "replace", "delete", "same")
 # Ops of a real `pulumi preview` after which the resource no longer exists in that form.
@@ -97,6 +104,7 @@ def build_preview(capture: Capture, baseline: Optional[dict] = None) -> dict[str
         summary[step["op"]] += 1
     diagnostics = [{"urn": d.get("urn", ""), "message": d["message"], "severity": d["severity"]}
                    for d in capture.diagnostics]
+    diagnostics += protect_errors(steps)
     # What a provider's Check would catch and the mocks cannot: input keys unknown to its schema.
     for state in states:
         unknown = unknown_input_keys(state["type"], state["inputs"])
@@ -136,27 +144,44 @@ def baseline_states(doc: dict) -> dict[str, dict]:
 
 
 def diff_steps(states: list[dict], baseline: dict) -> list[dict]:
+    """Each new state against the baseline's, with the engine's semantics: ignored paths keep
+    their old value before diffing (so the new state shows what `pulumi up` will keep), a change
+    at a path the provider replaces on (or in replaceOnChanges, or a new provider) replaces,
+    deleteBeforeReplace is carried, and replacing or deleting a protected resource is flagged
+    (the engine refuses it; see protect_errors)."""
     before = baseline_states(baseline)
     steps = []
+    replaced: set[str] = set()  # states come dependencies first, so one pass sees every cascade
     for new in states:
         old = before.get(new["urn"])
         if old is None:
             steps.append(_step("create", new))
             continue
-        changed = _changed_keys(old.get("inputs") or {}, new.get("inputs") or {})
+        old_inputs = old.get("inputs") or {}
+        new = {**new, "inputs": ignore_changes(old_inputs, new.get("inputs") or {}, new.get("ignoreChanges") or [])}
+        changes = property_diff(old_inputs, new["inputs"])
+        # An input taken from a resource being replaced is unknown until the replacement exists
+        # (a real preview shows `output<string>`): it changes, and replaces if the path does.
+        for key, urns in (new.get("propertyDependencies") or {}).items():
+            if replaced & set(urns) and key not in changes and key in old_inputs:
+                changes[key] = ("update", old_inputs[key], "[unknown]")
         provider_moved = _provider_urn(old) != _provider_urn(new)
-        if not changed and not provider_moved:
+        if not changes and not provider_moved:
             steps.append(_step("same", new, old))
             continue
-        forced = sorted(set(changed) & (replace_keys(new["type"]) | set(new.get("replaceOnChanges") or [])))
-        if provider_moved:
-            forced.append("provider")
-        detailed = {k: {"kind": _kind(old.get("inputs") or {}, new.get("inputs") or {}, k), "inputDiff": True}
-                    for k in changed}
+        roots = set(replace_paths(new["type"])) | set(new.get("replaceOnChanges") or [])
+        replacing = {path for path in changes if under(path, roots)}
+        detailed = {path: {"kind": kind + ("-replace" if path in replacing else ""), "inputDiff": True}
+                    for path, (kind, _, _) in changes.items()}
+        top = sorted({parse(path)[0] for path in changes})
+        forced = sorted({parse(path)[0] for path in replacing}) + (["provider"] if provider_moved else [])
         if forced:
-            steps.append(_step("replace", new, old, diffReasons=changed, replaceReasons=forced, detailedDiff=detailed))
+            replaced.add(new["urn"])
+            extra = {"deleteBeforeReplace": True} if new.get("deleteBeforeReplace") else {}
+            steps.append(_step("replace", new, old, diffReasons=top, replaceReasons=forced, detailedDiff=detailed,
+                               **extra))
         else:
-            steps.append(_step("update", new, old, diffReasons=changed, detailedDiff=detailed))
+            steps.append(_step("update", new, old, diffReasons=top, detailedDiff=detailed))
     current = {s["urn"] for s in states}
     gone = order_states(s for u, s in before.items() if u not in current)
     # Deletes run dependents first, so reverse the dependency order.
@@ -164,20 +189,25 @@ def diff_steps(states: list[dict], baseline: dict) -> list[dict]:
     return steps
 
 
+def protect_errors(steps: list[dict]) -> list[dict]:
+    """What `pulumi up` refuses: deleting or replacing a resource whose current state is
+    protected (engine: "cannot be deleted because it is protected"). One error diagnostic each."""
+    out = []
+    for step in steps:
+        old = step.get("oldState") or {}
+        if step["op"] in ("delete", "replace") and old.get("protect"):
+            what = "replace" if step["op"] == "replace" else "delete"
+            why = f" (replaced because {', '.join(step.get('replaceReasons') or [])} changed)" \
+                if what == "replace" else ""
+            out.append({"urn": step["urn"], "severity": "error", "message": (
+                f"the plan would {what} a protected resource{why}; `pulumi up` refuses this. Keep the "
+                f"resource as it is, or, to really {what} it, first remove `protect` and run `pulumi up`, "
+                f"or `pulumi state unprotect '{step['urn']}'`")})
+    return out
+
+
 def _provider_urn(state: dict) -> str:
     return (state.get("provider") or "").rsplit("::", 1)[0]
-
-
-def _changed_keys(old: dict, new: dict) -> list[str]:
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-
-
-def _kind(old: dict, new: dict, key: str) -> str:
-    if key not in old:
-        return "add"
-    if key not in new:
-        return "delete"
-    return "update"
 
 
 def dump(doc: dict) -> str:

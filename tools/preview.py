@@ -31,6 +31,8 @@ from tools.cli import Parser, exit_fast, quiet_on_closed_pipe
 from tools.offline import (Capture, OfflineError, ProgramError, load_stack_file, run_program,
                            shutdown_event_loop)
 from tools.plan_json import build_preview, dump, load_preview_json
+from tools.property_diff import diff as property_diff
+from tools.property_diff import short
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 OP_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
@@ -122,18 +124,53 @@ def render_resources(capture: Capture) -> list[str]:
     return lines
 
 
-def render_changes(doc: dict) -> list[str]:
+def change_lines(step: dict, indent: str = "      ", limit: int = 60) -> list[str]:
+    """One line per changed input path: `path: old => new`, as `pulumi preview --diff` shows it."""
+    old = (step.get("oldState") or {}).get("inputs") or {}
+    new = (step.get("newState") or {}).get("inputs") or {}
     lines = []
-    changed = [s for s in doc["steps"] if s["op"] not in ("create", "same")] if any(
-        s["op"] != "create" for s in doc["steps"]) else []
-    if changed or any(s["op"] == "same" for s in doc["steps"]):
-        lines.append("Changes against the baseline")
-        for step in doc["steps"]:
-            if step["op"] == "same":
-                continue
-            why = step.get("replaceReasons") or step.get("diffReasons") or []
-            lines.append(f"  {OP_SYMBOL[step['op']]:>2} {step['op']:<8} {step['urn']}" + (f"  [{', '.join(why)}]" if why else ""))
+    for path, (kind, before, after) in property_diff(old, new).items():
+        mark = {"add": "+", "delete": "-"}.get(kind, "~")
+        forced = "  (replaces)" if (step.get("detailedDiff") or {}).get(path, {}).get("kind", "").endswith(
+            "-replace") else ""
+        if kind == "add":
+            lines.append(f"{indent}{mark} {path}: {short(after, limit)}{forced}")
+        elif kind == "delete":
+            lines.append(f"{indent}{mark} {path}: {short(before, limit)}{forced}")
+        else:
+            lines.append(f"{indent}{mark} {path}: {short(before, limit)} => {short(after, limit)}{forced}")
     return lines
+
+
+def render_changes(doc: dict, capture: Optional[Capture] = None) -> list[str]:
+    """Changes against the baseline, grouped by region and component, with each changed input."""
+    steps = [s for s in doc["steps"] if s["op"] != "same"]
+    if not any(s["op"] != "create" for s in doc["steps"]):
+        return []
+    regs = capture.registrations if capture else {}
+    cache: dict[str, str] = {}
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for step in steps:
+        region = _region_of(step["urn"], regs, cache) if step["urn"] in regs else _region_from_urn(step["urn"])
+        component = step["urn"].split("::")[2].split("$")[-2] if "$" in step["urn"].split("::")[2] else "(stack)"
+        groups[(region, component)].append(step)
+    lines = ["Changes against the baseline"]
+    for (region, component), group in sorted(groups.items()):
+        lines.append(f"  {region} / {component}")
+        for step in group:
+            why = step.get("replaceReasons") or []
+            dbr = " (delete before replace)" if step.get("deleteBeforeReplace") else ""
+            lines.append(f"    {OP_SYMBOL[step['op']]:>2} {step['op']:<8} {step['urn'].rsplit('::', 1)[-1]}"
+                         f"  [{step['urn'].split('::')[2].split('$')[-1]}]" + (f"  replaced by {', '.join(why)}" if why else "")
+                         + dbr)
+            if step["op"] in ("update", "replace"):
+                lines += change_lines(step)
+    return lines
+
+
+def _region_from_urn(urn: str) -> str:
+    """For resources only the baseline has: their name's region prefix (apne2-...)."""
+    return urn.rsplit("::", 1)[-1].split("-", 1)[0]
 
 
 def summary_line(stack: str, doc: dict) -> str:
@@ -170,14 +207,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         cfg = spec.config
         print(f"global-platform: stack {args.stack} (environment {cfg.environment}, owner {cfg.owner}, "
               f"hub {cfg.hub.name}, NAT {cfg.nat_mode}, egress {cfg.network.egress})\n")
-        for block in (render_address_plan(spec), render_resources(capture), render_changes(doc)):
+        for block in (render_address_plan(spec), render_resources(capture), render_changes(doc, capture)):
             if block:
                 print("\n".join(block) + "\n")
-        for d in doc["diagnostics"]:
+        for d in (d for d in doc["diagnostics"] if d["severity"] != "error"):  # errors: stderr, below
             print(f"{d['severity']}: {d['urn']}: {d['message']}" if d.get("urn") else f"{d['severity']}: {d['message']}")
     print(summary_line(args.stack, doc))
     if args.json:
         print(f"wrote {args.json}")
+    refused = [d for d in doc["diagnostics"] if d["severity"] == "error"]
+    if refused:  # what the engine would refuse: the review fails, naming each resource
+        for d in refused:
+            print(f"error: {d['urn']}: {d['message']}", file=sys.stderr)
+        return 1
     return 0
 
 if __name__ == "__main__":
