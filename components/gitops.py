@@ -25,6 +25,7 @@ from .naming import RegionContext
 from .proxy import ProxyEnv
 
 NAMESPACE = "argocd"
+OIDC_SECRET, OIDC_SECRET_KEY = "argocd-oidc", "clientSecret"  # the only secret of the Argo CD config
 ARGOCD_SERVICE_ACCOUNTS = ("argocd-application-controller", "argocd-server", "argocd-applicationset-controller")
 IN_CLUSTER = "https://kubernetes.default.svc"
 
@@ -101,14 +102,13 @@ def argocd_values(a: GitOpsArgs) -> dict:
             "name: SSO",
             f"issuer: {a.sso.issuer}",
             f"clientID: {a.sso.client_id}",
-            "clientSecret: $oidc.sso.clientSecret",  # resolved from argocd-secret
+            f"clientSecret: ${OIDC_SECRET}:{OIDC_SECRET_KEY}",  # from its own Secret, see GitOpsHub._oidc_secret
             "requestedScopes: [openid, profile, email, groups]",
         ]) + "\n"
         lines = [f"g, {group}, role:{role}" for group, role in sorted(a.sso.groups.items())]
         rbac["policy.csv"] = "\n".join(lines) + "\n"
         rbac["policy.default"] = "role:readonly" if a.sso.default_role == "readonly" else ""
         values["dex"] = {"enabled": False}  # OIDC straight to the IdP
-        values["configs"]["secret"] = {"extra": {"oidc.sso.clientSecret": a.sso.client_secret}}
     replicas = 2 if a.ha else 1
     values["controller"] = {"replicas": replicas}
     values["server"] = {"replicas": replicas}
@@ -128,7 +128,8 @@ def argocd_values(a: GitOpsArgs) -> dict:
 def argocd_addon(a: GitOpsArgs) -> AddonSpec:
     return AddonSpec(
         name="argocd", chart="argo-cd", repository=a.chart_repository, version=a.chart_version,
-        namespace=NAMESPACE, values=argocd_values(a), secret_values=a.sso is not None, timeout_seconds=900,
+        # Every value is reviewable (HA, RBAC, SSO): the one secret lives in its own Secret.
+        namespace=NAMESPACE, values=argocd_values(a), timeout_seconds=900,
         identity=AddonIdentity(NAMESPACE, ARGOCD_SERVICE_ACCOUNTS, role_arn=a.identity.hub_role.arn),
     )
 
@@ -144,6 +145,8 @@ class GitOpsHub(pulumi.ComponentResource):
                                    opts=pulumi.ResourceOptions(parent=self))
         self.release = self.argocd.release
         after_argocd = pulumi.ResourceOptions(parent=self, provider=a.hub.k8s_provider, depends_on=[self.release])
+        if a.sso is not None:
+            self._oidc_secret(a.sso.client_secret, after_argocd)
 
         self.cluster_secrets = [self._cluster_secret("in-cluster", IN_CLUSTER, None, ctx.region, "hub", after_argocd)]
         for region, spoke in sorted(a.spokes.items()):
@@ -172,6 +175,16 @@ class GitOpsHub(pulumi.ComponentResource):
         for region, cluster in sorted(a.registry.items()):
             self._registry_entry(region, cluster, aws_opts)
         self.register_outputs({"argocdRelease": self.release.name})
+
+    def _oidc_secret(self, client_secret: pulumi.Input[str], opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+        """The OIDC client secret, alone in a Secret Argo CD reads through `$<secret>:<key>` in
+        argocd-cm (Argo CD user guide, "Sensitive Data and SSO Client Secrets": any Secret in its
+        namespace labelled app.kubernetes.io/part-of: argocd). The Helm values stay in clear."""
+        return k8s.core.v1.Secret(
+            self._ctx.name("argocd-oidc"),
+            metadata={"name": OIDC_SECRET, "namespace": NAMESPACE,
+                      "labels": {"app.kubernetes.io/part-of": "argocd"}},
+            type="Opaque", string_data={OIDC_SECRET_KEY: pulumi.Output.secret(client_secret)}, opts=opts)
 
     def _cluster_secret(self, name: str, server: pulumi.Input[str], spoke: Optional[RegionalCluster],
                         region: str, role: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:

@@ -7,14 +7,14 @@ mandatory in prod and airgap), passed with --policy-pack-config, never by editin
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from rules import chaos, compute, data, eks, hybrid, iam, network, supply_chain, tags
+from rules import chaos, compute, data, eks, gitops, hybrid, iam, network, supply_chain, tags
 
 PolicyPack(
     name="global-platform-security",
     enforcement_level=EnforcementLevel.ADVISORY,
     policies=[
         *eks.POLICIES, *network.POLICIES, *network.STACK_POLICIES, *compute.POLICIES, *data.POLICIES,
-        *iam.POLICIES, *chaos.POLICIES, *chaos.STACK_POLICIES, *hybrid.POLICIES, *supply_chain.POLICIES,
+        *iam.POLICIES, *gitops.POLICIES, *chaos.POLICIES, *chaos.STACK_POLICIES, *hybrid.POLICIES, *supply_chain.POLICIES,
         *tags.POLICIES,
     ],
 )

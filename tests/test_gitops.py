@@ -46,13 +46,21 @@ def test_prod_argocd_is_ha_with_sso_rbac_and_no_local_admin():
     cm, rbac = values["configs"]["cm"], values["configs"]["rbac"]
     assert cm["admin.enabled"] is False and values["dex"]["enabled"] is False
     assert "issuer: https://example.okta.com/oauth2/default" in cm["oidc.config"]
-    assert "clientSecret: $oidc.sso.clientSecret" in cm["oidc.config"]
-    assert values["configs"]["secret"]["extra"]["oidc.sso.clientSecret"] == "offline-preview-secret"
+    assert "clientSecret: $argocd-oidc:clientSecret" in cm["oidc.config"]
+    assert "secret" not in values["configs"], "no secret in the chart's values"
     assert set(rbac["policy.csv"].strip().splitlines()) == {"g, platform-admins, role:admin",
                                                             "g, engineering, role:readonly"}
     assert rbac["policy.default"] == "role:readonly"
+    # The values are visible to reviewers and the packs; only the client secret is secret, in its own
+    # Secret that Argo CD reads through `$argocd-oidc:clientSecret` (labelled part-of argocd).
     step = next(s for s in r.doc["steps"] if s["urn"] == argocd_releases(r)[0].urn)
-    assert step["newState"]["inputs"]["values"] == "[secret]", "the client secret leaked into the preview JSON"
+    assert step["newState"]["inputs"]["values"]["configs"]["cm"]["admin.enabled"] is False
+    assert "offline-preview-secret" not in json.dumps(r.doc), "the client secret leaked into the preview JSON"
+    (oidc,) = [s for s in r.of_type("kubernetes:core/v1:Secret") if s.revealed["metadata"]["name"] == "argocd-oidc"]
+    assert oidc.revealed["stringData"] == {"clientSecret": "offline-preview-secret"}
+    assert oidc.inputs["stringData"] == "[secret]" or oidc.inputs["stringData"]["clientSecret"] == "[secret]"
+    assert oidc.revealed["metadata"]["labels"] == {"app.kubernetes.io/part-of": "argocd"}
+    assert argocd_releases(r)[0].urn in oidc.dependencies, "the secret's namespace comes with the release"
 
 
 def test_dev_argocd_is_single_replica_without_sso():

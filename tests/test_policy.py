@@ -41,6 +41,15 @@ FIS_OK = {"stopConditions": [{"source": "aws:cloudwatch:alarm", "value": "arn:aw
           "logConfiguration": {"logSchemaVersion": 2, "cloudwatchLogsConfiguration": {"logGroupArn": "arn:l:*"}},
           "roleArn": "r", "description": "d", "actions": [], "targets": [], "tags": TAGS}
 
+def ARGOCD(replicas=2, redis_ha=True, **cm):
+    """An argo-cd release as the platform makes it in prod, with `cm` overriding configs.cm."""
+    parts = {p: {"replicas": replicas} for p in ("controller", "server", "repoServer")}
+    return {"chart": "argo-cd", "version": "10.1.1", "values": {
+        **parts, "redis-ha": {"enabled": redis_ha}, "dex": {"enabled": False},
+        "configs": {"cm": {"admin.enabled": False, "oidc.config": "issuer: https://idp\nclientSecret: $argocd-oidc:clientSecret\n",
+                           **cm}, "rbac": {"policy.default": "role:readonly"}}}}
+
+
 CASES = [
     # (policy, type, violating props, compliant props)
     ("eks-private-endpoint", "eks:index:Cluster", {**EKS_OK, "endpointPublicAccess": True,
@@ -107,6 +116,12 @@ CASES = [
     ("helm-chart-pinned", "kubernetes:helm.sh/v3:Release", {"chart": "argo-cd"}, {"chart": "argo-cd", "version": "10.1.1"}),
     ("helm-chart-pinned", "kubernetes:helm.sh/v3:Release", {"chart": "argo-cd", "version": "^10.1"},
      {"chart": "oci://x/karpenter", "version": "1.8.6"}),
+    ("argocd-sso-no-local-admin", "kubernetes:helm.sh/v3:Release", ARGOCD(**{"admin.enabled": True}), ARGOCD()),
+    ("argocd-sso-no-local-admin", "kubernetes:helm.sh/v3:Release",
+     ARGOCD(**{"oidc.config": "issuer: https://idp\nclientSecret: s3cret\n"}), ARGOCD()),
+    ("argocd-sso-no-local-admin", "kubernetes:helm.sh/v3:Release", {**ARGOCD(), "values": "[secret]"}, ARGOCD()),
+    ("argocd-ha", "kubernetes:helm.sh/v3:Release", ARGOCD(replicas=1), ARGOCD()),
+    ("argocd-ha", "kubernetes:helm.sh/v3:Release", ARGOCD(redis_ha=False), ARGOCD()),
     ("required-tags", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16", "tags": {"owner": "team"}},
      {"cidrBlock": "10.0.0.0/16", "tags": TAGS}),
 ]
@@ -178,7 +193,7 @@ def test_shipped_stacks_pass_with_no_mandatory_violation(tmp_path, stack_name):
     out = tmp_path / "violations.json"
     proc = _check("--preview-json", path, "--stack", stack_name, "--json", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "global-platform-security: 19 policies" in proc.stdout, proc.stdout
+    assert "global-platform-security: 21 policies" in proc.stdout, proc.stdout
     assert "global-platform-readiness: 8 policies" in proc.stdout and "PASS" in proc.stdout, proc.stdout
     assert json.loads(out.read_text())["violations"] == []
 
