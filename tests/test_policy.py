@@ -232,27 +232,6 @@ def test_bad_input_exits_2_with_one_message(tmp_path, args, needle):
     assert needle in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_pr_report_shows_the_diff_and_the_verdict(tmp_path):
-    from tools.pr_report import report
-    base = json.loads(dump(shipped("dev").doc))
-    for s in base["steps"]:
-        s["op"] = "same"
-    step = next(s for s in base["steps"] if s["newState"]["type"] == "aws:kms/key:Key")
-    step["op"] = "update"
-    step["diffReasons"] = ["enableKeyRotation"]
-    base["changeSummary"] = {"update": 1, "same": len(base["steps"]) - 1}
-    (tmp_path / "preview-dev.json").write_text(json.dumps(base))
-    (tmp_path / "policy-dev.json").write_text(json.dumps({"violations": [
-        {"policyPackName": "p", "policyName": "kms-key-rotation", "resourceUrn": step["urn"],
-         "message": "KMS keys rotate.\nthe KMS key does not rotate. Fix: set enableKeyRotation: true",
-         "enforcementLevel": "mandatory"}]}))
-    text = report("dev", tmp_path)
-    assert text.startswith("<!-- global-platform:dev -->")
-    assert "~ update" in text and "[enableKeyRotation]" in text
-    assert "**Policy: FAIL** (1 mandatory, 0 advisory)" in text
-    assert "| kms-key-rotation | mandatory |" in text
-
-
 def test_steps_that_remove_resources_are_not_analyzed():
     from tools.policy_check import resources_from_preview
     doc = {"steps": [

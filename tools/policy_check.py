@@ -389,7 +389,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.json:  # before printing: a closed pipe must not lose it
         try:
             args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"violations": [v.as_json() for v in all_violations]}, indent=2) + "\n")
+            args.json.write_text(json.dumps({"packs": [name for name, _, _ in results],
+                                             "violations": [v.as_json() for v in all_violations]}, indent=2) + "\n")
         except OSError as err:
             print(f"error: cannot write {args.json}: {err.strerror}", file=sys.stderr)
             return 2

@@ -1,51 +1,166 @@
-"""Markdown for a pull request: one stack's plan diff and policy verdict.
+"""One pull-request comment per stack: what changes (to the property), what both policy packs,
+the upstream-model checks and Checkov say, what the deploy takes and costs (with the change), and
+a picture of the stack's topology.
 
     python -m tools.pr_report STACK BUILD_DIR
 
-Reads BUILD_DIR/preview-STACK.json (with --baseline ops) and BUILD_DIR/policy-STACK.json."""
+Reads from BUILD_DIR whatever the pull-request workflow produced for STACK: preview-STACK.json
+(with --baseline ops), policy-STACK.json, upstream-STACK.json, checkov-STACK.json,
+estimate-STACK.json. A missing file is reported as "not run", never as a pass.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import defaultdict
 from pathlib import Path
+from typing import Any, Optional
 
-MAX_ROWS = 60
-SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-"}
+from tools.preview import OP_SYMBOL, change_lines
+from tools.topology import mermaid
+
+MAX_RESOURCES = 80
+MAX_FINDINGS = 40
+
+
+def _load(path: Path) -> Optional[Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _where(urn: str) -> tuple[str, str]:
+    """(region code, component type) of a URN: the name's prefix and the parent component."""
+    typ = urn.split("::")[2]
+    component = typ.split("$")[-2].split(":")[-1] if "$" in typ else "stack"
+    return urn.rsplit("::", 1)[-1].split("-", 1)[0], component
+
+
+def _changes(preview: dict) -> list[str]:
+    steps = [s for s in preview["steps"] if s["op"] not in ("same", "create")] \
+        if any(s["op"] != "create" for s in preview["steps"]) else []
+    if not steps:
+        return []
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for s in steps:
+        groups[_where(s["urn"])].append(s)
+    out = ["", "<details open><summary>What changes</summary>", "", "```diff"]
+    shown = 0
+    for (region, component), group in sorted(groups.items()):
+        out.append(f"# {region} / {component}")
+        for s in group:
+            if shown == MAX_RESOURCES:
+                break
+            shown += 1
+            why = f"  (replaced: {', '.join(s['replaceReasons'])})" if s.get("replaceReasons") else ""
+            out.append(f"{OP_SYMBOL[s['op']]} {s['op']} {s['urn'].rsplit('::', 1)[-1]} "
+                       f"[{s['urn'].split('::')[2].split('$')[-1]}]{why}")
+            if s["op"] in ("update", "replace"):
+                out += [line.replace("      ", "    ", 1) for line in change_lines(s)]
+    if len(steps) > shown:
+        out.append(f"... and {len(steps) - shown} more (see the plan artifact)")
+    return out + ["```", "</details>"]
+
+
+def _refused(preview: dict) -> list[str]:
+    errors = [d for d in preview.get("diagnostics", []) if d.get("severity") == "error"]
+    if not errors:
+        return []
+    out = ["", f"**:no_entry: `pulumi up` would refuse this plan** ({len(errors)}):"]
+    out += [f"- `{d['urn'].rsplit('::', 1)[-1]}`: {d['message']}" for d in errors[:MAX_FINDINGS]]
+    return out
+
+
+def _packs(policy: Optional[dict]) -> list[str]:
+    if policy is None:
+        return ["", "**Policy packs: not run** (see the job log)"]
+    by_pack: dict[str, list[dict]] = defaultdict(list)
+    for v in policy.get("violations", []):
+        by_pack[v["policyPackName"]].append(v)
+    packs = policy.get("packs") or sorted(by_pack)
+    out = [""]
+    for pack in packs or ["global-platform-security", "global-platform-readiness"]:
+        vs = by_pack.get(pack, [])
+        mandatory = [v for v in vs if v["enforcementLevel"] == "mandatory"]
+        out.append(f"**{pack}: {'FAIL' if mandatory else 'PASS'}** ({len(mandatory)} mandatory, "
+                   f"{len(vs) - len(mandatory)} advisory)")
+    rows = policy.get("violations", [])
+    if rows:
+        out += ["", "| pack | policy | level | resource | message |", "|---|---|---|---|---|"]
+        for v in rows[:MAX_FINDINGS]:
+            message = v["message"].splitlines()[-1].replace("|", "\\|")
+            out.append(f"| {v['policyPackName'].split('-')[-1]} | {v['policyName']} | {v['enforcementLevel']} | "
+                       f"`{v['resourceUrn'].rsplit('::', 1)[-1]}` | {message} |")
+    return out
+
+
+def _upstream(results: Optional[list]) -> list[str]:
+    if results is None:
+        return ["", "**Upstream-model checks: not run**"]
+    failing = [r for r in results if r["findings"]]
+    out = ["", f"**Upstream-model checks: {'FAIL' if failing else 'PASS'}** "
+               + ", ".join(f"{r['name']} {len(r['findings'])}" + (f" (+{len(r['waived'])} waived)" if r["waived"] else "")
+                           for r in results)]
+    for r in failing:
+        for f in r["findings"][:MAX_FINDINGS]:
+            out.append(f"- `{r['name']}` `{f['urn'].rsplit('::', 1)[-1]}` {f['path']}: {f['message']}")
+    return out
+
+
+def _checkov(result: Optional[dict]) -> list[str]:
+    if result is None:
+        return ["", "**Checkov: not run**"]
+    failures = result.get("failures", [])
+    out = ["", f"**Checkov: {'FAIL' if failures else 'PASS'}** ({result.get('passed', 0)} passed, "
+               f"{len(failures)} failed, {result.get('waived', 0)} waived)"]
+    for f in failures[:MAX_FINDINGS]:
+        out.append(f"- `{f.get('check_id')}` `{f.get('resource')}`: {f.get('check_name', '')}")
+    return out
+
+
+def _money(value: Optional[float]) -> str:
+    return "unknown" if value is None else f"${value:,.0f}"
+
+
+def _signed(value: float, unit: str) -> str:
+    return f"{'+' if value >= 0 else '-'}{abs(value):,.0f}{unit}"
+
+
+def _estimate(est: Optional[dict]) -> list[str]:
+    if est is None:
+        return ["", "**Deploy time and cost: not run**"]
+    path, cost = est["criticalPath"], est["monthlyCost"]
+    line = (f"**Deploy critical path** {path['seconds'] / 60:,.0f} min · **monthly list price** "
+            f"{_money(cost.get('totalUsd'))}")
+    delta = est.get("delta")
+    if delta:
+        line += (f" · change: {_signed(delta['criticalPath']['seconds'] / 60, ' min')}, "
+                 f"{_signed(delta['monthlyCost']['totalUsd'], ' USD/month')}")
+    out = ["", line]
+    if cost.get("byRegion"):
+        out.append("by region: " + ", ".join(f"{r} {_money(v)}" for r, v in sorted(cost["byRegion"].items())))
+    if cost.get("unknown"):
+        out.append(f"prices unknown for: {', '.join(sorted(set(map(str, cost['unknown']))))}")
+    return out
 
 
 def report(stack: str, build: Path) -> str:
-    lines = [f"<!-- global-platform:{stack} -->", f"### `{stack}`: offline plan and policy check"]
-    try:
-        preview = json.loads((build / f"preview-{stack}.json").read_text())
-    except (OSError, json.JSONDecodeError):
+    lines = [f"<!-- global-platform:{stack} -->", f"### `{stack}`: offline review"]
+    preview = _load(build / f"preview-{stack}.json")
+    if preview is None:
         return "\n".join(lines + ["", "No plan: the offline preview failed (see the job log)."]) + "\n"
     summary = preview.get("changeSummary", {})
-    lines.append("")
-    lines.append(" | ".join(f"**{op}** {n}" for op, n in summary.items()) or "no resources")
-    changes = [s for s in preview["steps"] if s["op"] in SYMBOL]
-    if changes and set(summary) != {"create"}:
-        lines += ["", "<details><summary>Changes</summary>", "", "```diff"]
-        for s in changes[:MAX_ROWS]:
-            why = s.get("replaceReasons") or s.get("diffReasons") or []
-            lines.append(f"{SYMBOL[s['op']]} {s['op']:<8} {s['urn'].split('::', 2)[2]}"
-                         + (f"  [{', '.join(why)}]" if why else ""))
-        if len(changes) > MAX_ROWS:
-            lines.append(f"  ... and {len(changes) - MAX_ROWS} more")
-        lines += ["```", "</details>"]
-    try:
-        violations = json.loads((build / f"policy-{stack}.json").read_text())["violations"]
-    except (OSError, json.JSONDecodeError, KeyError):
-        return "\n".join(lines + ["", "No policy verdict: the policy check failed (see the job log)."]) + "\n"
-    mandatory = [v for v in violations if v["enforcementLevel"] == "mandatory"]
-    verdict = "FAIL" if mandatory else "PASS"
-    lines += ["", f"**Policy: {verdict}** ({len(mandatory)} mandatory, {len(violations) - len(mandatory)} advisory)"]
-    if violations:
-        lines += ["", "| policy | level | resource | message |", "|---|---|---|---|"]
-        for v in violations[:MAX_ROWS]:
-            message = v["message"].splitlines()[-1].replace("|", "\\|")
-            lines.append(f"| {v['policyName']} | {v['enforcementLevel']} | `{v['resourceUrn'].rsplit('::', 1)[-1]}` "
-                         f"| {message} |")
+    lines += ["", " | ".join(f"**{op}** {n}" for op, n in summary.items()) or "no resources"]
+    lines += _refused(preview)
+    lines += _changes(preview)
+    lines += _packs(_load(build / f"policy-{stack}.json"))
+    lines += _upstream(_load(build / f"upstream-{stack}.json"))
+    lines += _checkov(_load(build / f"checkov-{stack}.json"))
+    lines += _estimate(_load(build / f"estimate-{stack}.json"))
+    lines += ["", "<details><summary>Topology</summary>", "", "```mermaid", mermaid(preview).rstrip(), "```",
+              "</details>"]
     return "\n".join(lines) + "\n"
 
 
