@@ -205,14 +205,30 @@ class ProxySpec(_Model):
         return value
 
 
-# EKS add-on versions known to work with the default Kubernetes version; pinned, never "latest".
-DEFAULT_K8S_VERSION = "1.33"
+# The default Kubernetes minor: in EKS standard support until 2027-03-27 (EKS release calendar,
+# tools/upstream/data/pins/eks-kubernetes-versions.json). EKS moves a cluster one minor per update.
+DEFAULT_K8S_VERSION = "1.35"
+# EKS add-on versions for the default Kubernetes version; pinned, never "latest". Each one is
+# recorded by an AWS source for Kubernetes 1.35 (tools/upstream/data/pins, checked by the `pins`
+# upstream check): vpc-cni, aws-ebs-csi-driver and eks-pod-identity-agent as AWS's EKS Blueprints
+# for CDK pin them (awslabs/cdk-eks-blueprints 0b82904e, 2026-04-08, lib/addons/*/index.ts);
+# coredns and kube-proxy as the newer builds the EKS user guide lists as latest for 1.35
+# (docs.aws.amazon.com/ja_jp/eks/latest/userguide/managing-coredns.md, managing-kube-proxy.md).
 DEFAULT_ADDONS = {
-    "vpcCni": "v1.20.2-eksbuild.1",
-    "coredns": "v1.12.4-eksbuild.1",
-    "kubeProxy": "v1.33.3-eksbuild.6",
-    "ebsCsi": "v1.50.1-eksbuild.1",
-    "podIdentityAgent": "v1.3.8-eksbuild.2",
+    "vpcCni": "v1.21.1-eksbuild.1",
+    "coredns": "v1.14.3-eksbuild.3",
+    "kubeProxy": "v1.35.3-eksbuild.13",
+    "ebsCsi": "v1.57.1-eksbuild.1",
+    "podIdentityAgent": "v1.3.10-eksbuild.2",
+}
+# Cluster Autoscaler image per Kubernetes minor: its minor must match the cluster's, and its README
+# ("Schedule") says to run the latest release of that minor. Newest recorded release per minor:
+# kubernetes/autoscaler tags cluster-autoscaler-1.33.6, -1.34.5, -1.35.2 (snapshot 55c37cd5, read
+# 2026-11-26; tools/upstream/data/pins/images.json). A minor missing here is refused by the config.
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
 }
 _ADDON_VERSION = r"^v\d+\.\d+\.\d+-eksbuild\.\d+$"
 _EXACT_SEMVER = r"^\d+\.\d+\.\d+$"
@@ -253,7 +269,9 @@ class BlueGreenSpec(_Model):
 
 
 class ClusterSpec(_Model):
-    version: str = Field(DEFAULT_K8S_VERSION, pattern=r"^1\.\d{2}$")
+    version: str = Field(DEFAULT_K8S_VERSION, pattern=r"^1\.\d{2}$",
+                         description="Kubernetes minor (EKS). Raise it one minor per `pulumi up`: EKS "
+                                     "upgrades a cluster one minor version at a time.")
     endpoint_access: Literal["private", "privateAndPublic"] = "private"
     public_access_cidrs: list[IPv4Network] = Field(default_factory=list)
     service_cidr: IPv4Network = Field(IPv4Network("172.20.0.0/16"), description="Kubernetes service range.")
@@ -386,11 +404,15 @@ class WafSpec(_Model):
 
 class ScalingSpec(_Model):
     node_autoscaler: Literal["karpenter", "clusterAutoscaler", "none"] = "karpenter"
-    karpenter_chart_version: str = Field("1.8.6", pattern=_EXACT_SEMVER)
+    # Karpenter 1.14.1 supports Kubernetes 1.30-1.36 (website/content/en/preview/upgrading/compatibility.md
+    # at v1.14.1: 1.35 needs >= 1.9).
+    karpenter_chart_version: str = Field("1.14.1", pattern=_EXACT_SEMVER)
     karpenter_ami_alias: str = Field(
-        "al2023@v20251110", pattern=r"^(al2023|al2|bottlerocket)@(v\d{8}|latest)$",
+        "al2023@v20260714", pattern=r"^(al2023|al2|bottlerocket)@(v\d{8}|latest)$",
         description="EKS AMI release Karpenter launches (amazon-eks-ami release tag); bump it through dev first.")
-    cluster_autoscaler_chart_version: str = Field("9.53.0", pattern=_EXACT_SEMVER)
+    # appVersion 1.35.0 (kubernetes/autoscaler cluster-autoscaler-chart-9.59.0); the image tag comes
+    # from CLUSTER_AUTOSCALER_IMAGE_TAGS for the cluster's minor.
+    cluster_autoscaler_chart_version: str = Field("9.59.0", pattern=_EXACT_SEMVER)
     keda_chart_version: Optional[str] = Field("2.20.2", pattern=_EXACT_SEMVER)
     schedules: list[ScheduleSpec] = Field(default_factory=list)
     waf: Optional[WafSpec] = Field(default_factory=WafSpec)
@@ -690,6 +712,13 @@ def _slo_chaos_scaling_issues(cfg: StackConfig) -> list[ConfigIssue]:
     if sc:
         if cfg.cluster is None:
             issues.append(ConfigIssue("scaling", "scaling needs clusters: add a cluster section"))
+        if sc.node_autoscaler == "clusterAutoscaler" and cfg.cluster is not None \
+                and cfg.cluster.version not in CLUSTER_AUTOSCALER_IMAGE_TAGS:
+            issues.append(ConfigIssue(
+                "cluster.version",
+                f"no Cluster Autoscaler image is pinned for Kubernetes {cfg.cluster.version} (its minor must "
+                f"match the cluster's; pinned: {', '.join(CLUSTER_AUTOSCALER_IMAGE_TAGS)}); use one of those "
+                "or add the minor's newest release to CLUSTER_AUTOSCALER_IMAGE_TAGS in components/config.py"))
         if cfg.environment == "prod" and sc.karpenter_ami_alias.endswith("@latest"):
             issues.append(ConfigIssue("scaling.karpenterAmiAlias",
                                       "prod pins the AMI release: '@latest' replaces every node whenever AWS publishes one"))

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 
 from .addons import AddonIdentity, AddonSpec, ClusterAddon
 from .cluster import RegionalCluster, node_user_data
+from .config import CLUSTER_AUTOSCALER_IMAGE_TAGS, DEFAULT_K8S_VERSION
 from .iam import policy_document
 from .naming import RegionContext, partition_of
 from .proxy import ProxyEnv
@@ -22,11 +23,17 @@ from .slo import has_keda_trigger, keda_trigger
 KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
 KEDA_REPO = "https://kedacore.github.io/charts"
+# The EventBridge rules of Karpenter's reference template (aws/karpenter-provider-aws v1.14.1,
+# website/content/en/preview/getting-started/getting-started-with-karpenter/cloudformation.yaml):
+# one per event kind its interruption controller handles (pkg/controllers/interruption/messages).
 INTERRUPTION_EVENTS = {
     "health": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
     "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
     "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
     "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+    # CapacityReservationInterruptionRule (since Karpenter 1.10): interruptible capacity reservations
+    "capacity-reservation": {"source": ["aws.ec2"],
+                             "detail-type": ["EC2 Capacity Reservation Instance Interruption Warning"]},
 }
 
 
@@ -60,19 +67,27 @@ class ScalingArgs:
     service_cidr: str = "172.20.0.0/16"
     isolated: bool = False  # no internet path: Karpenter must not call public pricing endpoints
     ha: bool = False
-    k8s_version: str = "1.33"
+    k8s_version: str = DEFAULT_K8S_VERSION
     slos: tuple = ()  # SloArgs of this region: published as KEDA triggers
 
 
 def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Karpenter's controller policy: statement for statement the reference policy of Karpenter
-    1.8.6 (aws/karpenter-provider-aws v1.8.6, website/content/en/v1.8/getting-started/
-    getting-started-with-karpenter/cloudformation.yaml, KarpenterControllerPolicy), read
-    2026-11-26, scoped to this cluster, region and queue. One deliberate difference: nodes use
-    the instance profile this stack creates (EC2NodeClass spec.instanceProfile), so the
-    controller never creates, tags, changes or deletes instance profiles (its profile reconciler
-    makes no IAM call then: pkg/controllers/nodeclass/instanceprofile.go); only the profile
-    garbage collector, which runs unless settings.isolatedVPC, lists them."""
+    """Karpenter's controller policy: statement for statement the reference policies of Karpenter
+    1.14.1 (aws/karpenter-provider-aws v1.14.1, website/content/en/preview/getting-started/
+    getting-started-with-karpenter/cloudformation.yaml: NodeLifecyclePolicy, IAMIntegrationPolicy,
+    EKSIntegrationPolicy, InterruptionPolicy, ZonalShiftPolicy, ResourceDiscoveryPolicy, since 1.9
+    the split of 1.8's KarpenterControllerPolicy), read 2026-11-26, as one document scoped to this
+    cluster, region and queue. One deliberate difference: nodes use the instance profile this
+    stack creates (EC2NodeClass spec.instanceProfile), so the controller never creates, tags,
+    changes or deletes instance profiles (its profile reconciler makes no IAM call then:
+    pkg/controllers/nodeclass/instanceprofile.go) and the IAMIntegrationPolicy's instance-profile
+    write statements are left out. Unless settings.isolatedVPC, the controller still reads them:
+    the profile garbage collector (pkg/controllers/nodeclass/garbagecollection, registered in
+    pkg/controllers/controllers.go only without isolatedVPC) lists them, and an EC2NodeClass's
+    finalizer (pkg/controllers/nodeclass/controller.go cleanupManagedInstanceProfiles) lists
+    them and gets the legacy profile name, for which it needs iam:GetInstanceProfile to see
+    NotFound instead of AccessDenied, or the EC2NodeClass is never deleted. With isolatedVPC
+    neither runs, and the pricing endpoint is not called (pkg/providers/pricing)."""
     ctx, name = a.ctx, a.cluster.cluster_name
     p, r = partition_of(ctx.region), ctx.region
     cluster_tag = f"kubernetes.io/cluster/{name}"
@@ -81,18 +96,20 @@ def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Out
     owned_nodepool = {"StringEquals": {f"aws:ResourceTag/{cluster_tag}": "owned"},
                       "StringLike": {"aws:ResourceTag/karpenter.sh/nodepool": "*"}}
     request_tags = {f"aws:RequestTag/{cluster_tag}": "owned", "aws:RequestTag/eks:eks-cluster-name": name}
+    cluster_arn = pulumi.Output.from_input(a.account).apply(lambda acct: f"arn:{p}:eks:{r}:{acct}:cluster/{name}")
     statements = [
+        # NodeLifecyclePolicy
         {"Sid": "AllowScopedEC2InstanceAccessActions", "Effect": "Allow",
          "Action": ["ec2:RunInstances", "ec2:CreateFleet"],
          "Resource": [f"arn:{p}:ec2:{r}::image/*", f"arn:{p}:ec2:{r}::snapshot/*",
                       f"arn:{p}:ec2:{r}:*:security-group/*", f"arn:{p}:ec2:{r}:*:subnet/*",
-                      f"arn:{p}:ec2:{r}:*:capacity-reservation/*"]},
+                      f"arn:{p}:ec2:{r}:*:capacity-reservation/*", f"arn:{p}:ec2:{r}:*:placement-group/*"]},
         {"Sid": "AllowScopedEC2LaunchTemplateAccessActions", "Effect": "Allow",
          "Action": ["ec2:RunInstances", "ec2:CreateFleet"], "Resource": f"arn:{p}:ec2:{r}:*:launch-template/*",
          "Condition": owned_nodepool},
         {"Sid": "AllowScopedEC2InstanceActionsWithTags", "Effect": "Allow",
          "Action": ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"],
-         "Resource": [*created, f"arn:{p}:ec2:{r}:*:capacity-reservation/*"],
+         "Resource": created,
          "Condition": {"StringEquals": request_tags, "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"}}},
         {"Sid": "AllowScopedResourceCreationTagging", "Effect": "Allow", "Action": ["ec2:CreateTags"],
          "Resource": created,
@@ -108,27 +125,37 @@ def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Out
         {"Sid": "AllowScopedDeletion", "Effect": "Allow", "Action": ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
          "Resource": [f"arn:{p}:ec2:{r}:*:instance/*", f"arn:{p}:ec2:{r}:*:launch-template/*"],
          "Condition": owned_nodepool},
-        {"Sid": "AllowRegionalReadActions", "Effect": "Allow",
-         "Action": ["ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
-                    "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
-                    "ec2:DescribeSecurityGroups", "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
-         "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": r}}},
-        {"Sid": "AllowSSMReadActions", "Effect": "Allow", "Action": ["ssm:GetParameter"],
-         "Resource": f"arn:{p}:ssm:{r}::parameter/aws/service/*"},
-        {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*"},
-        {"Sid": "AllowInterruptionQueueActions", "Effect": "Allow",
-         "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], "Resource": queue_arn},
+        # IAMIntegrationPolicy (its instance-profile writes left out, see above)
         {"Sid": "AllowPassingInstanceRole", "Effect": "Allow", "Action": ["iam:PassRole"],
          "Resource": a.cluster.node_role.arn,
          "Condition": {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}}},
+        # EKSIntegrationPolicy
         {"Sid": "AllowAPIServerEndpointDiscovery", "Effect": "Allow", "Action": ["eks:DescribeCluster"],
-         "Resource": pulumi.Output.from_input(a.account).apply(lambda acct: f"arn:{p}:eks:{r}:{acct}:cluster/{name}")},
+         "Resource": cluster_arn},
+        # InterruptionPolicy
+        {"Sid": "AllowInterruptionQueueActions", "Effect": "Allow",
+         "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"], "Resource": queue_arn},
+        # ZonalShiftPolicy left out: arc-zonal-shift:GetManagedResource is called only with
+        # settings.enableZonalShift (pkg/operator/operator.go), which this platform does not set.
+        # ResourceDiscoveryPolicy
+        {"Sid": "AllowRegionalReadActions", "Effect": "Allow",
+         "Action": ["ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+                    "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplates", "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": r}}},
+        {"Sid": "AllowSSMReadActions", "Effect": "Allow", "Action": ["ssm:GetParameter"],
+         "Resource": f"arn:{p}:ssm:{r}::parameter/aws/service/*"},
     ]
-    if a.isolated:  # no pricing endpoint and no garbage collector in an isolated VPC
-        statements = [s for s in statements if s["Sid"] != "AllowPricingReadActions"]
-    else:
-        statements.append({"Sid": "AllowUnscopedInstanceProfileListAction", "Effect": "Allow",
-                           "Action": ["iam:ListInstanceProfiles"], "Resource": "*"})
+    if not a.isolated:  # no pricing endpoint, no profile garbage collector, no finalizer IAM calls
+        statements += [
+            {"Sid": "AllowPricingReadActions", "Effect": "Allow", "Action": ["pricing:GetProducts"], "Resource": "*"},
+            {"Sid": "AllowUnscopedInstanceProfileListAction", "Effect": "Allow",
+             "Action": ["iam:ListInstanceProfiles"], "Resource": "*"},
+            {"Sid": "AllowInstanceProfileReadActions", "Effect": "Allow", "Action": ["iam:GetInstanceProfile"],
+             "Resource": pulumi.Output.from_input(a.account).apply(
+                 lambda acct: f"arn:{p}:iam::{acct}:instance-profile/*")},
+        ]
     return policy_document(statements)
 
 
@@ -170,8 +197,10 @@ class RegionalScaling(pulumi.ComponentResource):
             self.addons["cluster-autoscaler"] = ClusterAddon(ctx, a.cluster, AddonSpec(
                 name="cluster-autoscaler", chart="cluster-autoscaler", repository=AUTOSCALER_REPO,
                 version=a.cluster_autoscaler_version, namespace="kube-system",
-                # The autoscaler's minor version must match the cluster's (its support policy).
-                values={"cloudProvider": "aws", "awsRegion": ctx.region, "image": {"tag": f"v{a.k8s_version}.0"},
+                # The autoscaler's minor version must match the cluster's (its support policy): the
+                # pinned newest release of that minor (config validation refuses a minor not pinned).
+                values={"cloudProvider": "aws", "awsRegion": ctx.region,
+                        "image": {"tag": CLUSTER_AUTOSCALER_IMAGE_TAGS[a.k8s_version]},
                         "autoDiscovery": {"clusterName": a.cluster.cluster_name},
                         "rbac": {"serviceAccount": {"name": "cluster-autoscaler"}},
                         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",

@@ -8,7 +8,9 @@ import pytest
 
 from components.chaos_library import ACTION_IDS, SCENARIOS, TARGET_KEYS
 from components.schedules import REGION_TIME_ZONES, CronError, check_cron, check_scheduler_cron
-from tests.helpers import shipped
+from components.config import ConfigError
+from components.stack import build_stack_spec
+from tests.helpers import deep_merge, shipped, stack_yaml
 
 STACKS = ["dev", "prod", "airgap"]
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -185,14 +187,15 @@ def test_karpenter_has_its_interruption_queue_rules_and_discovery_tags():
     queues = r.of_type("aws:sqs/queue:Queue")
     rules = r.of_type("aws:cloudwatch/eventRule:EventRule")
     targets = r.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert len(queues) == 3 and len(rules) == 12
+    assert len(queues) == 3 and len(rules) == 15
     for q in queues:
         assert q.inputs["sqsManagedSseEnabled"] is True, q.urn
         mine = [t for t in targets if t.inputs["arn"] == q.outputs["arn"]]
-        assert len(mine) == 4, q.urn
+        assert len(mine) == 5, q.urn
     details = {json.loads(x.inputs["eventPattern"])["detail-type"][0] for x in rules}
     assert details == {"AWS Health Event", "EC2 Spot Instance Interruption Warning",
-                       "EC2 Instance Rebalance Recommendation", "EC2 Instance State-change Notification"}
+                       "EC2 Instance Rebalance Recommendation", "EC2 Instance State-change Notification",
+                       "EC2 Capacity Reservation Instance Interruption Warning"}
     for s in r.of_type("aws:ec2/subnet:Subnet"):
         tagged = s.inputs["tags"].get("karpenter.sh/discovery")
         assert (tagged is not None) == (s.inputs["tags"]["tier"] == "workers"), s.urn
@@ -296,7 +299,27 @@ def test_alarm_topics_use_a_key_cloudwatch_may_use(stack):
 def test_cluster_autoscaler_matches_the_cluster_minor_version():
     (ca,) = [x for x in shipped("dev").of_type("kubernetes:helm.sh/v3:Release")
              if x.inputs["name"] == "cluster-autoscaler" and x.name.startswith("apne2")]
-    assert ca.inputs["values"]["image"]["tag"] == "v1.33.0", ca.urn
+    # the newest recorded Cluster Autoscaler release of the cluster's minor (1.35)
+    assert ca.inputs["values"]["image"]["tag"] == "v1.35.2", ca.urn
+
+
+@pytest.mark.parametrize("version, refused", [("1.34", False), ("1.35", False), ("1.32", True), ("1.36", True)])
+def test_cluster_autoscaler_needs_a_pinned_image_for_the_cluster_minor(version, refused):
+    """The image tag comes from a pinned map per minor; a minor it lacks is a config error."""
+    raw = {k.split(":", 1)[1]: v for k, v in stack_yaml("dev")["config"].items()}
+    raw = deep_merge(raw, {"cluster": {"version": version}})
+    assert raw["scaling"]["nodeAutoscaler"] == "clusterAutoscaler"
+    if not refused:
+        assert build_stack_spec(raw).config.cluster.version == version
+        return
+    with pytest.raises(ConfigError) as info:
+        build_stack_spec(raw)
+    [issue] = info.value.issues
+    assert issue.path == "cluster.version" and f"no Cluster Autoscaler image is pinned for Kubernetes {version}" \
+        in issue.reason
+    # Karpenter has no such map: the same version is fine with it
+    assert build_stack_spec(deep_merge(raw, {"scaling": {"nodeAutoscaler": "karpenter"}})).config.cluster.version \
+        == version
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -1,5 +1,6 @@
-"""tools.upstream.kubernetes and tools.upstream.helm_values: Kubernetes objects against the 1.33
-OpenAPI schemas and the pinned CRDs, Helm values against the pinned charts' key paths."""
+"""tools.upstream.kubernetes and tools.upstream.helm_values: Kubernetes objects against the OpenAPI
+schemas of the clusters' Kubernetes version and the pinned CRDs, Helm values against the pinned
+charts' key paths."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ NODEPOOL = {
 NODECLASS = {
     "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": {"name": "default"},
     "spec": {
-        "amiSelectorTerms": [{"alias": "al2023@v20251110"}],
+        "amiSelectorTerms": [{"alias": "al2023@v20260714"}],
         "role": "nodes",
         "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": "c"}}],
         "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": "c"}}],
@@ -84,11 +85,35 @@ def test_core_object_unknown_field_and_wrong_type():
     assert ("datta", "unknown field 'datta': not in the schema (the API server drops it, or rejects the object "
                      "under strict field validation)") in found
     assert ("data.n", "5 is not of type 'string', 'null'") in found
-    assert all("Kubernetes 1.33 OpenAPI" in f.message for f in k8s(bad))
+    # no cluster in the plan: the default version's schemas
+    assert kubernetes.K8S_VERSION == "1.35.0"
+    assert all("Kubernetes 1.35 OpenAPI" in f.message for f in k8s(bad))
     # kubernetes-validate's own entry point agrees on the same schemas
     with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(bad, "1.33.0", strict=True)
-    kubernetes_validate.validate(CONFIGMAP, "1.33.0", strict=True)
+        kubernetes_validate.validate(bad, "1.35.0", strict=True)
+    kubernetes_validate.validate(CONFIGMAP, "1.35.0", strict=True)
+
+
+def test_schemas_follow_the_clusters_kubernetes_version():
+    bad = mutate(CONFIGMAP, lambda o: o.update(datta={}))
+    cluster = ("eks:index:Cluster", {"name": "c", "version": "1.34"})
+    report = kubernetes.analyse(plan(cluster, ("kubernetes:core/v1:ConfigMap", bad)))
+    assert report.k8s_versions == ("1.34",)
+    [f] = report.findings
+    assert f.path == "datta" and "Kubernetes 1.34 OpenAPI" in f.message
+    # clusters on two versions: objects are checked against both, a finding common to both once
+    other = ("aws:eks/cluster:Cluster", {"name": "d", "version": "1.35"})
+    report = kubernetes.analyse(plan(cluster, other, ("kubernetes:core/v1:ConfigMap", bad)))
+    assert report.k8s_versions == ("1.34", "1.35")
+    assert sorted(f.message.split(" [")[1] for f in report.findings) == [
+        f"Kubernetes {v} OpenAPI (kubernetes-validate {kubernetes.kubernetes_validate_version()}, strict)]"
+        for v in ("1.34", "1.35")]
+    # a version kubernetes-validate has no schemas for is a finding on the cluster, not a crash
+    report = kubernetes.analyse(plan(("eks:index:Cluster", {"name": "e", "version": "1.99"}),
+                                     ("kubernetes:core/v1:ConfigMap", CONFIGMAP)))
+    assert report.k8s_versions == ("1.35",)
+    [f] = report.findings
+    assert f.path == "version" and "ships no schemas" in f.message
 
 
 def test_core_object_missing_required():
@@ -101,8 +126,8 @@ def test_nodepool_unknown_disruption_policy():
     bad = mutate(NODEPOOL, lambda o: o["spec"]["disruption"].update(consolidationPolicy="WhenIdle"))
     [f] = k8s(bad)
     assert f.path == "spec.disruption.consolidationPolicy"
-    assert "'WhenIdle' is not one of ['WhenEmpty', 'WhenEmptyOrUnderutilized']" in f.message
-    assert "aws/karpenter-provider-aws v1.8.6 pkg/apis/crds/karpenter.sh_nodepools.yaml" in f.message
+    assert "'WhenIdle' is not one of ['WhenEmpty', 'WhenEmptyOrUnderutilized', 'Balanced']" in f.message
+    assert "aws/karpenter-provider-aws v1.14.1 pkg/apis/crds/karpenter.sh_nodepools.yaml" in f.message
 
 
 def test_nodepool_unknown_field_and_pattern():
@@ -117,6 +142,7 @@ def test_nodepool_unknown_field_and_pattern():
     ("al2023-v20251110", "family@version"),
     ("ubuntu@v20251110", "family is not supported"),
     ("windows2022@v20251110", "windows families may only specify version 'latest'"),
+    ("windows2025@v20251110", "windows families may only specify version 'latest'"),
     ("al2023@v20251110" + "0" * 20, "is too long"),
 ])
 def test_nodeclass_bad_alias(alias, rule):
@@ -126,7 +152,8 @@ def test_nodeclass_bad_alias(alias, rule):
     assert any(rule in f.message for f in found)
 
 
-@pytest.mark.parametrize("alias", ["al2023@latest", "bottlerocket@v1.10.0", "windows2022@latest", "al2@v20240625"])
+@pytest.mark.parametrize("alias", ["al2023@latest", "bottlerocket@v1.10.0", "windows2022@latest", "windows2025@latest",
+                                   "al2@v20240625"])
 def test_nodeclass_good_alias(alias):
     assert k8s(mutate(NODECLASS, lambda o: o["spec"]["amiSelectorTerms"][0].update(alias=alias))) == []
 
@@ -182,10 +209,10 @@ def test_values_typo_found():
 
 
 def test_values_wrong_shape_and_other_version_key():
-    found = {f.path: f.message for f in release("oci://public.ecr.aws/karpenter/karpenter", "1.8.6", {
+    found = {f.path: f.message for f in release("oci://public.ecr.aws/karpenter/karpenter", "1.14.1", {
         "settings": {"aws": {"clusterName": "x"}, "clusterName": "c"}, "replicas": {"n": 2}})}
     assert set(found) == {"values.settings.aws", "values.replicas"}
-    assert "karpenter 1.8.6" in found["values.settings.aws"]
+    assert "karpenter 1.14.1" in found["values.settings.aws"]
     assert "is a map, the chart's default is a scalar" in found["values.replicas"]
 
 
@@ -195,7 +222,7 @@ def test_values_free_form_maps_pass():
                     "params": {"server.insecure": True}},
         "redis-ha": {"enabled": False, "haproxy": {"any": 1}},
         "server": {"podAnnotations": {"a": "b"}, "replicas": 2}}) == []
-    assert release("cluster-autoscaler", "9.53.0", {"extraArgs": {"expander": "least-waste"}}) == []
+    assert release("cluster-autoscaler", "9.59.0", {"extraArgs": {"expander": "least-waste"}}) == []
     assert release("keda", "2.20.2", {"serviceAccount": {"operator": {"name": "keda-operator"}}}) == []
 
 

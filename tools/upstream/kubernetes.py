@@ -1,7 +1,9 @@
 """Every Kubernetes object in a plan against the schema the cluster will hold for it: built-in
-kinds against the Kubernetes 1.33 OpenAPI schemas kubernetes-validate ships (strict: unknown
-fields are errors), custom kinds against the openAPIV3Schema of the CRD at the pinned upstream
-version (data/crds/, written by tools.upstream.refresh_crds).
+kinds against the OpenAPI schemas kubernetes-validate ships for the Kubernetes version the plan's
+clusters run (the `version` input of eks:index:Cluster / aws:eks/cluster:Cluster; K8S_VERSION when
+the plan shows none; every version when clusters differ) (strict: unknown fields are errors),
+custom kinds against the openAPIV3Schema of the CRD at the pinned upstream version (data/crds/,
+written by tools.upstream.refresh_crds).
 
 A CRD schema is checked the way the API server checks a structural schema, without CEL: types,
 enums, required, patterns, lengths and bounds, int-or-string, list-type set, and unknown fields,
@@ -29,11 +31,15 @@ import referencing
 from tools.upstream import Finding, resources
 
 NAME = "kubernetes"
-DESCRIPTION = ("Kubernetes objects vs the 1.33 OpenAPI schemas (kubernetes-validate, strict) and the pinned "
-               "CRD schemas in data/crds (Karpenter 1.8.6, KEDA 2.20.2, argo-cd chart 10.1.1); CEL rules counted, "
-               "not run")
+DESCRIPTION = ("Kubernetes objects vs the OpenAPI schemas of the clusters' Kubernetes version (kubernetes-validate, "
+               "strict) and the pinned CRD schemas in data/crds (Karpenter 1.14.1, KEDA 2.20.2, argo-cd chart 10.1.1); "
+               "CEL rules counted, not run")
 
-K8S_VERSION = "1.33.0"
+# The version whose schemas are used when the plan shows no cluster version (the platform's
+# default, components/config.py DEFAULT_K8S_VERSION); kubernetes-validate 1.37.0 ships 1.35.
+K8S_VERSION = "1.35.0"
+# Resources whose `version` input is the Kubernetes version the cluster runs.
+CLUSTER_TYPES = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
 CRD_DIR = Path(__file__).resolve().parent / "data" / "crds"
 # What a preview shows for a value it cannot know: a secret, an output not known before apply.
 OPAQUE = frozenset({"[secret]", "04da6b54-80e4-46f7-96ec-b56ff0331ba9"})
@@ -51,13 +57,14 @@ def _alias_version(s: str) -> Optional[str]:
 # CEL rules evaluated here, keyed by their exact text in the CRD (a changed rule upstream is
 # then counted as skipped rather than checked wrongly). Each returns True when the rule holds.
 TRANSLATED_CEL: dict[str, Callable[[Any], bool]] = {
-    # karpenter.k8s.aws EC2NodeClass spec.amiSelectorTerms[].alias (v1.8.6)
+    # karpenter.k8s.aws EC2NodeClass spec.amiSelectorTerms[].alias (v1.14.1)
     "self.matches('^[a-zA-Z0-9]+@.+$')": lambda s: re.search(r"^[a-zA-Z0-9]+@.+$", s) is not None,
-    "self.split('@')[0] in ['al2','al2023','bottlerocket','windows2019','windows2022']":
-        lambda s: s.split("@")[0] in ("al2", "al2023", "bottlerocket", "windows2019", "windows2022"),
+    "self.split('@')[0] in ['al2','al2023','bottlerocket','windows2019','windows2022','windows2025']":
+        lambda s: s.split("@")[0] in ("al2", "al2023", "bottlerocket", "windows2019", "windows2022", "windows2025"),
     # CEL errors on a missing [1]; an error rejects the object like a false rule.
-    "self.split('@')[0] in ['windows2019','windows2022'] ? self.split('@')[1] == 'latest' : true":
-        lambda s: _alias_version(s) == "latest" if s.split("@")[0] in ("windows2019", "windows2022") else True,
+    "self.split('@')[0] in ['windows2019','windows2022','windows2025'] ? self.split('@')[1] == 'latest' : true":
+        lambda s: _alias_version(s) == "latest" if s.split("@")[0] in ("windows2019", "windows2022", "windows2025")
+        else True,
 }
 
 
@@ -86,19 +93,34 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     cel: dict[str, CelCount] = field(default_factory=dict)
     covered: dict[str, str] = field(default_factory=dict)   # urn -> kind key it was checked against
+    k8s_versions: tuple[str, ...] = ()                      # Kubernetes versions whose schemas were used
 
 
 # -- schemas ---------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def _k8s_dir() -> Path:
+def _minor(version: str) -> str:
+    parts = re.findall(r"\d+", str(version))
+    return ".".join(parts[:2]) if len(parts) >= 2 else str(version)
+
+
+def _k8s_dir(k8s: str = K8S_VERSION) -> Path:
     import kubernetes_validate
     return (Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
-            / f"v{K8S_VERSION}-local-strict")
+            / f"v{_minor(k8s)}.0-local-strict")
+
+
+def plan_k8s_versions(doc: dict) -> dict[str, list[str]]:
+    """Kubernetes minor ("1.35") -> URNs of the plan's clusters that run it."""
+    out: dict[str, list[str]] = {}
+    for urn, typ, inputs in resources(doc):
+        version = inputs.get("version") if typ in CLUSTER_TYPES else None
+        if version is not None and not _opaque(version):
+            out.setdefault(_minor(str(version)), []).append(urn)
+    return out
 
 
 @functools.lru_cache(maxsize=None)
-def _registry() -> referencing.Registry:
-    defs = json.loads((_k8s_dir() / "_definitions.json").read_text())
+def _registry(k8s: str = K8S_VERSION) -> referencing.Registry:
+    defs = json.loads((_k8s_dir(k8s) / "_definitions.json").read_text())
     return referencing.Registry().with_resource(_DEFS_ID, referencing.Resource.from_contents(defs))
 
 
@@ -107,24 +129,24 @@ def kubernetes_validate_version() -> str:
     return __version__
 
 
-def _builtin_file(group: str, version: str, kind: str) -> Path:
+def _builtin_file(group: str, version: str, kind: str, k8s: str = K8S_VERSION) -> Path:
     # kubernetes-validate's naming: "<kind>-<first label of group>-<version>.json"
     label = group.split(".")[0]
-    return _k8s_dir() / (f"{kind.lower()}-{label}-{version}.json" if group else f"{kind.lower()}-{version}.json")
+    return _k8s_dir(k8s) / (f"{kind.lower()}-{label}-{version}.json" if group else f"{kind.lower()}-{version}.json")
 
 
 @functools.lru_cache(maxsize=None)
-def _builtin(group: str, version: str, kind: str) -> Optional[Kind]:
-    path = _builtin_file(group, version, kind)
+def _builtin(group: str, version: str, kind: str, k8s: str = K8S_VERSION) -> Optional[Kind]:
+    path = _builtin_file(group, version, kind, k8s)
     if not path.exists():
         return None
     schema = json.loads(path.read_text())
     gvks = schema.get("x-kubernetes-group-version-kind") or []
     if {"group": group, "version": version, "kind": kind} not in gvks:
         return None     # same file name, another group (kubernetes-validate keys on the first label only)
-    validator = jsonschema.Draft202012Validator(schema, registry=_registry())
+    validator = jsonschema.Draft202012Validator(schema, registry=_registry(k8s))
     return Kind(f"{group}/{version}/{kind}",
-                f"Kubernetes {K8S_VERSION[:4]} OpenAPI (kubernetes-validate {kubernetes_validate_version()}, strict)",
+                f"Kubernetes {_minor(k8s)} OpenAPI (kubernetes-validate {kubernetes_validate_version()}, strict)",
                 validator)
 
 
@@ -176,7 +198,8 @@ def structural(node: dict, top: bool = False, in_logic: bool = False) -> dict:
 
 
 @functools.lru_cache(maxsize=None)
-def _crd_kinds() -> dict[str, Kind]:
+def _crd_kinds(k8s: str = K8S_VERSION) -> dict[str, Kind]:
+    """The pinned CRDs' kinds; their metadata is checked as ObjectMeta of Kubernetes `k8s`."""
     kinds = {}
     for path in sorted(CRD_DIR.glob("*.json")):
         doc = json.loads(path.read_text())
@@ -184,7 +207,7 @@ def _crd_kinds() -> dict[str, Kind]:
         for key, entry in doc["kinds"].items():
             group, version, kind = key.split("/")
             schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **structural(entry["schema"], top=True)}
-            validator = jsonschema.Draft202012Validator(schema, registry=_registry())
+            validator = jsonschema.Draft202012Validator(schema, registry=_registry(k8s))
             kinds[key] = Kind(key, f"{group}/{version} {kind} CRD ({src['repository']} {src['tag']} {entry['file']})",
                               validator, entry["schema"])
     return kinds
@@ -200,20 +223,20 @@ EMBEDDED = {
 
 
 @functools.lru_cache(maxsize=None)
-def _embedded(key: str, sub: tuple[str, ...]) -> Kind:
-    kind = _crd_kinds()[key]
+def _embedded(key: str, sub: tuple[str, ...], k8s: str = K8S_VERSION) -> Kind:
+    kind = _crd_kinds(k8s)[key]
     node = kind.crd_schema
     for part in sub:
         node = node[part] if part == "items" else node["properties"][part]
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **structural(node)}
     where = ".".join(p for p in sub if p != "items") + "[]"
     return Kind(key, kind.source.replace(" CRD", f" CRD {where}"),
-                jsonschema.Draft202012Validator(schema, registry=_registry()), node)
+                jsonschema.Draft202012Validator(schema, registry=_registry(k8s)), node)
 
 
-def kind_for(api_version: str, kind: str) -> Optional[Kind]:
+def kind_for(api_version: str, kind: str, k8s: str = K8S_VERSION) -> Optional[Kind]:
     group, _, version = api_version.rpartition("/")
-    return _crd_kinds().get(f"{group}/{version}/{kind}") or _builtin(group, version, kind)
+    return _crd_kinds(k8s).get(f"{group}/{version}/{kind}") or _builtin(group, version, kind, k8s)
 
 
 # -- checking --------------------------------------------------------------------------------
@@ -296,46 +319,72 @@ def _gvk(typ: str, inputs: dict) -> tuple[str, str]:
     return inputs.get("apiVersion") or api_version, inputs.get("kind") or kind
 
 
+def _versions(doc: dict, report: Report) -> tuple[str, ...]:
+    """The Kubernetes versions to check against: the plan's clusters' (each one kubernetes-validate
+    ships), else K8S_VERSION. A cluster version without schemas is a finding of its own."""
+    usable = []
+    for minor, urns in sorted(plan_k8s_versions(doc).items(), key=lambda kv: tuple(map(int, re.findall(r"\d+", kv[0])))):
+        if (_k8s_dir(minor) / "_definitions.json").exists():
+            usable.append(minor)
+            continue
+        for urn in urns:
+            report.findings.append(Finding(NAME, urn, "version", (
+                f"Kubernetes {minor}: kubernetes-validate {kubernetes_validate_version()} ships no schemas for it, "
+                f"so this cluster's objects are not checked against its built-in kinds; upgrade kubernetes-validate")))
+    return tuple(usable) or (_minor(K8S_VERSION),)
+
+
 def analyse(doc: dict) -> Report:
     report = Report()
+    report.k8s_versions = _versions(doc, report)
     for urn, typ, inputs in resources(doc):
         if not typ.startswith("kubernetes:") or NOT_OBJECTS.match(typ):
             continue
-        api_version, kind_name = _gvk(typ, inputs)
-        kind = kind_for(api_version, kind_name)
-        if kind is None:
-            report.findings.append(Finding(NAME, urn, "", (
-                f"no schema for {api_version} {kind_name}: not a Kubernetes {K8S_VERSION[:4]} kind and no pinned CRD "
-                f"in tools/upstream/data/crds (add its source to tools/upstream/refresh_crds.py)")))
-            continue
-        report.covered[urn] = kind.key
-        obj = {"apiVersion": api_version, "kind": kind_name, **inputs}
-        patch = typ.endswith("Patch")     # server-side-apply patches (ConfigMapPatch...): partial objects
-        for path, message in _errors(kind, obj, partial=patch):
-            report.findings.append(Finding(NAME, urn, path, f"{message} [{kind.source}]"))
-        meta = inputs.get("metadata") if isinstance(inputs.get("metadata"), dict) else {}
-        target = EMBEDDED.get((meta.get("namespace", "default"), meta.get("name")))
-        if kind_name == "ConfigMap" and target and isinstance(inputs.get("data"), dict):
-            sub = _embedded(*target)
-            for entry, text in sorted(inputs["data"].items()):
-                if _opaque(text):
-                    continue
-                try:
-                    value = json.loads(text)
-                except (TypeError, ValueError):
-                    report.findings.append(Finding(NAME, urn, f"data.{entry}", f"not JSON; expected one {sub.source}"))
-                    continue
-                for path, message in _errors(sub, value):
-                    report.findings.append(Finding(NAME, urn, f"data.{entry}" + (f".{path}" if path else ""),
-                                                   f"{message} [{sub.source}]"))
-        if kind.crd_schema is not None:
-            count = report.cel.setdefault(kind.key, CelCount(rules_in_schema=_count_rules(kind.crd_schema)))
-            count.objects += 1
-            failed: list[tuple[str, str]] = []
-            _cel_walk(kind.crd_schema, obj, [], count, failed)
-            for path, message in failed:
-                report.findings.append(Finding(NAME, urn, path, f"{message} [{kind.source}]"))
+        seen: set[tuple[str, str]] = set()
+        for k8s in report.k8s_versions:
+            _analyse_object(report, urn, typ, inputs, k8s, seen, count_cel=k8s == report.k8s_versions[0])
     return report
+
+
+def _analyse_object(report: Report, urn: str, typ: str, inputs: dict, k8s: str,
+                    seen: set[tuple[str, str]], count_cel: bool) -> None:
+    def add(path: str, message: str) -> None:
+        if (path, message) not in seen:     # the same finding under two cluster versions: once
+            seen.add((path, message))
+            report.findings.append(Finding(NAME, urn, path, message))
+
+    api_version, kind_name = _gvk(typ, inputs)
+    kind = kind_for(api_version, kind_name, k8s)
+    if kind is None:
+        add("", (f"no schema for {api_version} {kind_name}: not a Kubernetes {_minor(k8s)} kind and no pinned CRD "
+                 f"in tools/upstream/data/crds (add its source to tools/upstream/refresh_crds.py)"))
+        return
+    report.covered[urn] = kind.key
+    obj = {"apiVersion": api_version, "kind": kind_name, **inputs}
+    patch = typ.endswith("Patch")     # server-side-apply patches (ConfigMapPatch...): partial objects
+    for path, message in _errors(kind, obj, partial=patch):
+        add(path, f"{message} [{kind.source}]")
+    meta = inputs.get("metadata") if isinstance(inputs.get("metadata"), dict) else {}
+    target = EMBEDDED.get((meta.get("namespace", "default"), meta.get("name")))
+    if kind_name == "ConfigMap" and target and isinstance(inputs.get("data"), dict):
+        sub = _embedded(*target, k8s)
+        for entry, text in sorted(inputs["data"].items()):
+            if _opaque(text):
+                continue
+            try:
+                value = json.loads(text)
+            except (TypeError, ValueError):
+                add(f"data.{entry}", f"not JSON; expected one {sub.source}")
+                continue
+            for path, message in _errors(sub, value):
+                add(f"data.{entry}" + (f".{path}" if path else ""), f"{message} [{sub.source}]")
+    if kind.crd_schema is not None and count_cel:
+        count = report.cel.setdefault(kind.key, CelCount(rules_in_schema=_count_rules(kind.crd_schema)))
+        count.objects += 1
+        failed: list[tuple[str, str]] = []
+        _cel_walk(kind.crd_schema, obj, [], count, failed)
+        for path, message in failed:
+            add(path, f"{message} [{kind.source}]")
 
 
 def check(doc: dict) -> list[Finding]:
@@ -352,7 +401,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = p.parse_args(argv)
     quiet_on_closed_pipe()
     report = analyse(load_preview_json(args.preview_json))
-    print(f"{len(report.covered)} objects checked, {len(report.findings)} findings")
+    print(f"{len(report.covered)} objects checked against Kubernetes {', '.join(report.k8s_versions)}, "
+          f"{len(report.findings)} findings")
     for key, c in sorted(report.cel.items()):
         print(f"{key}: {c.objects} objects; CEL rules: {c.rules_in_schema} in schema, {c.applied} applied, "
               f"{c.evaluated} evaluated, {c.skipped} skipped")

@@ -24,7 +24,7 @@ DATA = Path(__file__).resolve().parent / "data" / "crds"
 
 # file stem -> (repository, tag, [CRD files]); every served version of each kind is kept.
 PINS = {
-    "karpenter-1.8.6": ("aws/karpenter-provider-aws", "v1.8.6", [
+    "karpenter-1.14.1": ("aws/karpenter-provider-aws", "v1.14.1", [
         "pkg/apis/crds/karpenter.sh_nodepools.yaml",
         "pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml",
     ]),

@@ -32,18 +32,18 @@ DATA = Path(__file__).resolve().parent / "data" / "helm"
 # chart name -> (version, repository, tag, chart directory at that tag)
 PINS = {
     "argo-cd": ("10.1.1", "argoproj/argo-helm", "argo-cd-10.1.1", "charts/argo-cd"),
-    "karpenter": ("1.8.6", "aws/karpenter-provider-aws", "v1.8.6", "charts/karpenter"),
+    "karpenter": ("1.14.1", "aws/karpenter-provider-aws", "v1.14.1", "charts/karpenter"),
     "keda": ("2.20.2", "kedacore/charts", "v2.20.2", "keda"),
     # At this tag the chart lives under cluster-autoscaler/, not at the repository's charts/.
-    "cluster-autoscaler": ("9.53.0", "kubernetes/autoscaler", "cluster-autoscaler-chart-9.53.0",
+    "cluster-autoscaler": ("9.59.0", "kubernetes/autoscaler", "cluster-autoscaler-chart-9.59.0",
                            "cluster-autoscaler/charts/cluster-autoscaler"),
 }
 
 # Charts whose Chart.yaml in git lags the release: the release job sets `version` when it
 # publishes. aws/karpenter-provider-aws hack/release/common.sh, publishHelmChart():
 #   yq e -i ".version = \"${version}\"" "charts/${helm_chart}/Chart.yaml"; helm package --version
-# with version = the release tag without "v" (release() passes it); the v1.8.6 tree's
-# Chart.yaml still reads 1.8.0.
+# with version = the release tag without "v" (release() passes it); the v1.14.1 tree's
+# Chart.yaml still reads 1.13.0.
 STAMPED = {"karpenter": "hack/release/common.sh publishHelmChart() sets Chart.yaml version from the release tag"}
 
 # Free-form maps that neither an empty default nor a whole-map render in the templates shows.
