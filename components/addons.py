@@ -9,7 +9,7 @@ and optionally an AWS identity given to its service accounts through EKS Pod Ide
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -39,14 +39,18 @@ class AddonSpec:
     identity: Optional[AddonIdentity] = None
     secret_values: bool = False  # values hold a secret: keep them out of previews and logs
     timeout_seconds: int = 600
+    # Helm installs a chart's crds/ only on first install, never on upgrade: charts whose CRDs
+    # change between versions ship them as a separate chart, and skip them here.
+    skip_crds: bool = False
 
 
 class ClusterAddon(pulumi.ComponentResource):
     def __init__(self, ctx: RegionContext, cluster: RegionalCluster, spec: AddonSpec,
-                 aws_provider: aws.Provider, opts: Optional[pulumi.ResourceOptions] = None):
+                 aws_provider: aws.Provider, opts: Optional[pulumi.ResourceOptions] = None,
+                 after: Sequence[pulumi.Resource] = ()):
         super().__init__("global-platform:addons:ClusterAddon", ctx.name("addon", spec.name), None, opts)
         # Pods must start after the Pod Identity agent, or their first credential calls fail.
-        waits = [cluster.cluster, *cluster.node_groups.values(), *cluster.addons.values()]
+        waits = [cluster.cluster, *cluster.node_groups.values(), *cluster.addons.values(), *after]
         self.role_arn = None
         associations = []
         if spec.identity is not None:
@@ -79,6 +83,7 @@ class ClusterAddon(pulumi.ComponentResource):
             version=spec.version,
             namespace=spec.namespace,
             create_namespace=True,
+            skip_crds=spec.skip_crds,
             atomic=True,
             cleanup_on_fail=True,
             timeout=spec.timeout_seconds,

@@ -230,6 +230,9 @@ class RegionalCluster(pulumi.ComponentResource):
                     ctx.name("ng", key),
                     cluster_name=a.cluster_name,
                     node_group_name=key,
+                    # Nodes follow the control plane: after a cluster upgrade the next `pulumi up`
+                    # rolls them to the same minor (EKS updates a node group's version in place).
+                    version=a.version,
                     node_role_arn=self.node_role.arn,
                     subnet_ids=list(a.worker_subnet_ids),  # private subnets only
                     instance_types=list(ng.instance_types),

@@ -250,13 +250,19 @@ class RegionalScaling(pulumi.ComponentResource):
                                             description=f"Karpenter interruption handling: {key}",
                                             tags=ctx.tags(f"karpenter-{key}"), opts=child)
             aws.cloudwatch.EventTarget(ctx.name("karpenter", key), rule=rule.name, arn=queue.arn, opts=child)
+        # Karpenter's CRDs come from their own chart, so that upgrading Karpenter upgrades them too
+        # (Helm never upgrades a chart's crds/; Karpenter upgrade guide, "CRD Upgrades"). The
+        # release job publishes karpenter-crd with every version (hack/release/common.sh).
+        crds = ClusterAddon(ctx, a.cluster, AddonSpec(
+            name="karpenter-crd", chart="karpenter-crd", repository=KARPENTER_REPO, version=a.karpenter_version,
+            namespace="kube-system"), a.provider, opts=pulumi.ResourceOptions(parent=self))
         addon = ClusterAddon(ctx, a.cluster, AddonSpec(
             name="karpenter", chart="karpenter", repository=KARPENTER_REPO, version=a.karpenter_version,
-            namespace="kube-system",
+            namespace="kube-system", skip_crds=True,
             values={"settings": {"clusterName": name, "interruptionQueue": queue.name, "isolatedVPC": a.isolated},
                     "serviceAccount": {"name": "karpenter"}, "replicas": 2 if a.ha else 1},
             identity=AddonIdentity("kube-system", ("karpenter",), policy=karpenter_policy(a, queue.arn))),
-            a.provider, opts=pulumi.ResourceOptions(parent=self))
+            a.provider, opts=pulumi.ResourceOptions(parent=self), after=[crds.release])
         self.addons["karpenter"] = addon
         # Karpenter launches nodes with this profile (EC2NodeClass spec.instanceProfile) instead of
         # managing profiles itself for spec.role: IAM has no VPC endpoint, so an air-gapped

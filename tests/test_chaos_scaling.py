@@ -347,3 +347,20 @@ def test_each_slo_is_also_a_keda_trigger_on_the_same_signal(stack):
                      alarm.inputs["dimensions"]["LoadBalancer"]), m.urn
             else:
                 assert (meta["namespace"], meta["metricName"]) == (slo.namespace, slo.metric_name), m.urn
+
+
+@pytest.mark.parametrize("stack", ["prod", "airgap"])
+def test_karpenter_crds_come_from_their_own_release_installed_first(stack):
+    """Helm never upgrades a chart's crds/: the karpenter-crd chart carries them, same version,
+    and the controller's release skips its own and waits for it."""
+    r = shipped(stack)
+    by_region: dict = {}
+    for x in r.of_type("kubernetes:helm.sh/v3:Release"):
+        if "karpenter" in x.inputs["chart"]:
+            by_region.setdefault(x.provider, {})[x.inputs["chart"].rsplit("/", 1)[-1]] = x
+    assert len(by_region) == len(r.spec.config.regions)
+    for charts in by_region.values():
+        crd, controller = charts["karpenter-crd"], charts["karpenter"]
+        assert crd.inputs["version"] == controller.inputs["version"], controller.urn
+        assert controller.inputs["skipCrds"] is True and not crd.inputs.get("skipCrds"), controller.urn
+        assert crd.urn in controller.dependencies, controller.urn

@@ -173,3 +173,11 @@ def test_spoke_clusters_never_wait_on_another_regions_cluster():
         for reg in mine:
             waits = {clusters[u] for u in _closure(r, reg.urn) if u in clusters}
             assert waits <= {clusters[c.urn]}, f"{reg.urn} waits on clusters in {waits}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_node_groups_carry_the_cluster_version_so_upgrades_roll_them(stack):
+    r = shipped(stack)
+    version = r.spec.config.cluster.version
+    for ng in r.of_type(NODE_GROUP):
+        assert ng.inputs["version"] == version, ng.urn

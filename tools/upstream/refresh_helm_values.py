@@ -33,6 +33,7 @@ DATA = Path(__file__).resolve().parent / "data" / "helm"
 PINS = {
     "argo-cd": ("10.1.1", "argoproj/argo-helm", "argo-cd-10.1.1", "charts/argo-cd"),
     "karpenter": ("1.14.1", "aws/karpenter-provider-aws", "v1.14.1", "charts/karpenter"),
+    "karpenter-crd": ("1.14.1", "aws/karpenter-provider-aws", "v1.14.1", "charts/karpenter-crd"),
     "keda": ("2.20.2", "kedacore/charts", "v2.20.2", "keda"),
     # At this tag the chart lives under cluster-autoscaler/, not at the repository's charts/.
     "cluster-autoscaler": ("9.59.0", "kubernetes/autoscaler", "cluster-autoscaler-chart-9.59.0",
@@ -44,7 +45,8 @@ PINS = {
 #   yq e -i ".version = \"${version}\"" "charts/${helm_chart}/Chart.yaml"; helm package --version
 # with version = the release tag without "v" (release() passes it); the v1.14.1 tree's
 # Chart.yaml still reads 1.13.0.
-STAMPED = {"karpenter": "hack/release/common.sh publishHelmChart() sets Chart.yaml version from the release tag"}
+STAMPED = {chart: "hack/release/common.sh publishHelmChart() sets Chart.yaml version from the release tag"
+           for chart in ("karpenter", "karpenter-crd")}
 
 # Free-form maps that neither an empty default nor a whole-map render in the templates shows.
 # (chart, values path as a tuple) -> where the chart says so. Keep each one cited.

@@ -73,13 +73,18 @@ CHARTS = {
                   "chart version and appVersion are the release tag without 'v': hack/release/common.sh "
                   "publishHelmChart() stamps both into Chart.yaml at publish time (the Chart.yaml in git "
                   "holds a placeholder)"),
+    # Published by the same release job as karpenter, with the same version (publishHelmChart).
+    "karpenter-crd": ("aws/karpenter-provider-aws", r"v(\d+\.\d+\.\d+)", ["charts/karpenter-crd/Chart.yaml"],
+                      "oci://public.ecr.aws/karpenter/karpenter-crd",
+                      "published with every release beside karpenter, version = the release tag without 'v': "
+                      "hack/release/common.sh release() calls publishHelmChart for both charts"),
     "keda": ("kedacore/charts", r"v(\d+\.\d+\.\d+)", ["keda/Chart.yaml"], "https://kedacore.github.io/charts", ""),
     "cluster-autoscaler": ("kubernetes/autoscaler", r"cluster-autoscaler-chart-(\d+\.\d+\.\d+)",
                            ["cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml",
                             "charts/cluster-autoscaler/Chart.yaml"],
                            "https://kubernetes.github.io/autoscaler", ""),
 }
-CHART_WINDOW = {"cluster-autoscaler": "cluster-autoscaler-chart"}
+CHART_WINDOW = {"cluster-autoscaler": "cluster-autoscaler-chart", "karpenter-crd": "karpenter"}
 
 # add-on name (as EKS calls it) -> (repository, tag pattern)
 ADDON_UPSTREAM = {
@@ -160,7 +165,7 @@ def charts(paths: dict[str, str], read: str) -> dict:
         path = paths[repo]
         versions = []
         for version, tag, day in released(path, pattern, WINDOW[CHART_WINDOW.get(chart, chart)]):
-            if chart == "karpenter":
+            if chart in ("karpenter", "karpenter-crd"):
                 app = version
             else:
                 meta = None

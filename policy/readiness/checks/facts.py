@@ -32,6 +32,9 @@ CRD_GROUPS_BY_CHART = {
     # aws/karpenter-provider-aws v1.8.6 charts/karpenter/crds: karpenter.sh_nodepools.yaml,
     # karpenter.sh_nodeclaims.yaml, karpenter.k8s.aws_ec2nodeclasses.yaml
     "karpenter": frozenset({"karpenter.sh", "karpenter.k8s.aws"}),
+    # aws/karpenter-provider-aws v1.14.1 charts/karpenter-crd/templates (the same CRDs as its own
+    # chart, plus autoscaling.x-k8s.io CapacityBuffers), published with every release
+    "karpenter-crd": frozenset({"karpenter.sh", "karpenter.k8s.aws", "autoscaling.x-k8s.io"}),
     # kedacore/charts keda 2.20.2 templates/crds (crds.install: true by default): keda.sh,
     # eventing.keda.sh
     "keda": frozenset({"keda.sh", "eventing.keda.sh"}),
@@ -73,6 +76,7 @@ APIS = {
     ("addon", "coredns"): (),
     ("addon", "aws-ebs-csi-driver"): ("ec2",),
     ("chart", "karpenter"): ("ec2", "ssm", "sqs", "eks", "sts", "iam"),
+    ("chart", "karpenter-crd"): (),  # CRDs only, no pods
     ("chart", "cluster-autoscaler"): ("autoscaling", "ec2", "eks"),
     ("chart", "keda"): ("monitoring",),
     ("chart", "argo-cd"): ("sts",),
