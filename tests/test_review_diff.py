@@ -52,20 +52,27 @@ def test_a_change_at_a_force_new_path_replaces_and_says_why(tmp_path):
     r = run("dev", variant(tmp_path, "dev", cluster=_node_groups("dev", instanceTypes=["m7i.large"])),
             _baseline(tmp_path, "dev"))
     replaced = _steps(r, "replace")
-    assert replaced and all(s["replaceReasons"] == ["instanceTypes"] for s in replaced)
-    assert all(s["detailedDiff"]["instanceTypes"]["kind"] == "update-replace" for s in replaced)
+    groups = [s for s in replaced if s["newState"]["type"] == "aws:eks/nodeGroup:NodeGroup"]
+    assert groups and all(s["replaceReasons"] == ["instanceTypes"] for s in groups)
+    assert all(s["detailedDiff"]["instanceTypes"]["kind"] == "update-replace" for s in groups)
+    # The cascade: a schedule names the replaced group's ASG (ForceNew autoscalingGroupName), whose
+    # name is unknown until the new group exists, so it is replaced too, as the engine shows.
+    cascaded = [s for s in replaced if s not in groups]
+    assert all(s["replaceReasons"] == ["autoscalingGroupName"] for s in cascaded), cascaded
     assert not [d for d in r.doc["diagnostics"] if d["severity"] == "error"], "dev protects nothing"
 
 
 def test_replacing_a_protected_prod_resource_fails_the_review_naming_it(tmp_path):
-    conn = copy.deepcopy(stack_yaml("prod")["config"]["global-platform:connectivity"])
-    conn["transitGateway"]["amazonSideAsn"]["us-west-2"] = 64603
-    path = variant(tmp_path, "prod", connectivity=conn)
+    # The service range is ForceNew on the cluster (kubernetesServiceIpAddressRange), and prod
+    # protects its clusters.
+    path = variant(tmp_path, "prod", cluster={"serviceCidr": "172.21.0.0/16"})
     proc = run_tool("tools.preview", "prod", "--stack-file", path, "--baseline", _baseline(tmp_path, "prod"),
                     "--quiet", "--json", tmp_path / "plan.json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "usw2-tgw: the plan would replace a protected resource (replaced because amazonSideAsn changed)" \
-        in proc.stderr and "pulumi state unprotect" in proc.stderr
+    for code in ("apne2", "apne1", "usw2"):
+        assert (f"{code}-eks: the plan would replace a protected resource (replaced because "
+                "kubernetesServiceIpAddressRange changed)") in proc.stderr, proc.stderr
+    assert "pulumi state unprotect" in proc.stderr
     assert (tmp_path / "plan.json").exists(), "the plan is still written for the PR comment"
 
 

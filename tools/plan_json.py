@@ -19,12 +19,7 @@ from components.aws_types import unknown_input_keys
 from tools.offline import Capture, OfflineError, Registration
 from tools.property_diff import diff as property_diff
 from tools.property_diff import ignore_changes, parse, under
-from tools.replace_rules import replace_keys
-
-try:  # full dotted paths, from the provider metadata (tools/replace_metadata)
-    from tools.replace_rules import replace_paths
-except ImportError:  # pragma: no cover - until the generated metadata lands
-    replace_paths = replace_keys
+from tools.replace_rules import conditional_paths, replace_paths
 
 OPS = ("create", "update", "replace", "delete", "same")
 # Ops of a real `pulumi preview` after which the resource no longer exists in that form.
@@ -104,7 +99,7 @@ def build_preview(capture: Capture, baseline: Optional[dict] = None) -> dict[str
         summary[step["op"]] += 1
     diagnostics = [{"urn": d.get("urn", ""), "message": d["message"], "severity": d["severity"]}
                    for d in capture.diagnostics]
-    diagnostics += protect_errors(steps)
+    diagnostics += protect_errors(steps) + maybe_replaced(steps)
     # What a provider's Check would catch and the mocks cannot: input keys unknown to its schema.
     for state in states:
         unknown = unknown_input_keys(state["type"], state["inputs"])
@@ -171,6 +166,10 @@ def diff_steps(states: list[dict], baseline: dict) -> list[dict]:
             continue
         roots = set(replace_paths(new["type"])) | set(new.get("replaceOnChanges") or [])
         replacing = {path for path in changes if under(path, roots)}
+        # Paths the provider replaces on for some values only (its CustomizeDiff decides): an
+        # update here, with a warning saying when it would replace (see maybe_replaced).
+        maybe = {path: when for root, when in conditional_paths(new["type"]).items()
+                 for path in changes if path not in replacing and under(path, {root})}
         detailed = {path: {"kind": kind + ("-replace" if path in replacing else ""), "inputDiff": True}
                     for path, (kind, _, _) in changes.items()}
         top = sorted({parse(path)[0] for path in changes})
@@ -181,12 +180,26 @@ def diff_steps(states: list[dict], baseline: dict) -> list[dict]:
             steps.append(_step("replace", new, old, diffReasons=top, replaceReasons=forced, detailedDiff=detailed,
                                **extra))
         else:
-            steps.append(_step("update", new, old, diffReasons=top, detailedDiff=detailed))
+            extra = {"mayReplace": dict(sorted(maybe.items()))} if maybe else {}
+            steps.append(_step("update", new, old, diffReasons=top, detailedDiff=detailed, **extra))
     current = {s["urn"] for s in states}
     gone = order_states(s for u, s in before.items() if u not in current)
     # Deletes run dependents first, so reverse the dependency order.
     steps += [_step("delete", None, old) for old in reversed(gone)]
     return steps
+
+
+def maybe_replaced(steps: list[dict]) -> list[dict]:
+    """Warnings for updates the provider may turn into replacements, depending on the values
+    (`mayReplace`), and louder for a protected resource, which `pulumi up` would then refuse."""
+    out = []
+    for step in steps:
+        for path, when in (step.get("mayReplace") or {}).items():
+            protected = " It is protected: `pulumi up` would refuse that." if (step.get("oldState") or {}).get(
+                "protect") else ""
+            out.append({"urn": step["urn"], "severity": "warning",
+                        "message": f"{path} changes, which replaces the resource when {when}.{protected}"})
+    return out
 
 
 def protect_errors(steps: list[dict]) -> list[dict]:

@@ -1,55 +1,49 @@
-"""Input properties whose change makes the AWS provider replace the resource.
+"""Input properties whose change makes a provider replace the resource, for the offline diff.
 
-A real `pulumi preview` asks the provider; offline we only have this table, taken from
-the Terraform AWS provider schema (ForceNew attributes) for the types this program
-creates. A type missing here diffs as `update`, so the table errs towards under-reporting
-replaces: extend it when a new resource type is added.
+A real `pulumi preview` asks the provider. Offline, this module answers from
+tools/replace_metadata/replace_on.json, which tools/replace_metadata/generate.py derives from the
+upstream sources (terraform-provider-aws `ForceNew`/`RequiresReplace`, pulumi-kubernetes' diff rules,
+pulumi-eks' component code) for every type the program creates; its `source` records versions,
+commits and licences. Regenerate it, never edit it by hand.
+
+* `replace_paths(t)`: full dotted input paths (`vpcConfig.subnetIds`) whose change always replaces.
+* `replace_paths(t, conditional=True)`: plus paths that replace only for some old/new values
+  (Terraform CustomizeDiff ForceNew, `RequiresReplaceIf`, a resource's `region`, Kubernetes
+  ConfigMap/Secret data under the provider's default settings); the JSON's `conditional` says when.
+* `replace_keys(t)`: the top-level input names of `replace_paths(t)` (what the diff compares).
+* `known_types()`: the types the JSON covers; a type outside it diffs as `update`.
 """
 
 from __future__ import annotations
 
-_REPLACE_ON = {
-    "aws:ec2/vpc:Vpc": {"cidrBlock", "instanceTenancy"},
-    "aws:ec2/subnet:Subnet": {"cidrBlock", "availabilityZone", "availabilityZoneId", "vpcId"},
-    "aws:ec2/routeTable:RouteTable": {"vpcId"},
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": {"subnetId", "gatewayId"},
-    "aws:ec2/route:Route": {"routeTableId", "destinationCidrBlock", "destinationIpv6CidrBlock", "destinationPrefixListId"},
-    "aws:ec2/internetGateway:InternetGateway": set(),
-    "aws:ec2/natGateway:NatGateway": {"allocationId", "subnetId", "connectivityType", "privateIp"},
-    "aws:ec2/eip:Eip": {"domain", "publicIpv4Pool", "networkBorderGroup"},
-    "aws:ec2/securityGroup:SecurityGroup": {"name", "namePrefix", "description", "vpcId"},
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": {"vpcId"},
-    "aws:ec2/vpcEndpoint:VpcEndpoint": {"vpcId", "serviceName", "vpcEndpointType"},
-    "aws:ec2/flowLog:FlowLog": {"vpcId", "subnetId", "eniId", "trafficType", "logDestination", "logDestinationType",
-                                "iamRoleArn", "maxAggregationInterval", "logFormat", "destinationOptions"},
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": {"securityGroupId"},
-    "aws:cloudwatch/logGroup:LogGroup": {"name", "namePrefix", "logGroupClass"},
-    "aws:iam/role:Role": {"name", "namePrefix", "path"},
-    "aws:iam/rolePolicy:RolePolicy": {"name", "namePrefix", "role"},
-    "aws:kms/key:Key": {"customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"},
-    "aws:kms/alias:Alias": {"name", "namePrefix"},
-    "aws:rds/subnetGroup:SubnetGroup": {"name", "namePrefix"},
-    "aws:eks/nodeGroup:NodeGroup": {"clusterName", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn",
-                                    "subnetIds", "instanceTypes", "capacityType", "amiType", "diskSize",
-                                    "remoteAccess"},
-    "aws:eks/addon:Addon": {"clusterName", "addonName"},
-    "aws:eks/accessEntry:AccessEntry": {"clusterName", "principalArn", "type"},
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": {"clusterName", "principalArn", "policyArn"},
-    "aws:eks/podIdentityAssociation:PodIdentityAssociation": {"clusterName", "namespace", "serviceAccount"},
-    "aws:ec2/launchTemplate:LaunchTemplate": {"name", "namePrefix"},
-    "aws:ec2transitgateway/transitGateway:TransitGateway": {"amazonSideAsn", "multicastSupport"},
-    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": {"vpcId", "transitGatewayId"},
-    "aws:ec2transitgateway/peeringAttachment:PeeringAttachment": {"peerRegion", "peerTransitGatewayId",
-                                                                  "transitGatewayId", "peerAccountId"},
-    "aws:ec2transitgateway/route:Route": {"destinationCidrBlock", "transitGatewayRouteTableId"},
-    "aws:ec2/customerGateway:CustomerGateway": {"bgpAsn", "ipAddress", "type", "deviceName"},
-    "aws:ec2/vpnConnection:VpnConnection": {"customerGatewayId", "transitGatewayId", "type", "staticRoutesOnly"},
-    "aws:route53/resolverEndpoint:ResolverEndpoint": {"direction", "securityGroupIds"},
-    "aws:route53/resolverRule:ResolverRule": {"domainName", "ruleType"},
-    "aws:ssm/parameter:Parameter": {"name"},
-    "pulumi:providers:aws": {"region"},
-}
+import json
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).with_name("replace_metadata") / "replace_on.json"
 
 
-def replace_keys(resource_type: str) -> set[str]:
-    return _REPLACE_ON.get(resource_type, set())
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    return json.loads(DATA.read_text())
+
+
+def known_types() -> set[str]:
+    return set(_data()["types"])
+
+
+def replace_paths(resource_type: str, conditional: bool = False) -> set[str]:
+    data = _data()
+    paths = set(data["types"].get(resource_type, ()))
+    if conditional:
+        paths |= set(data["conditional"].get(resource_type, {}))
+    return paths
+
+
+def conditional_paths(resource_type: str) -> dict[str, str]:
+    """Path -> when it replaces, for value-dependent replacements."""
+    return dict(_data()["conditional"].get(resource_type, {}))
+
+
+def replace_keys(resource_type: str, conditional: bool = False) -> set[str]:
+    return {p.split(".", 1)[0] for p in replace_paths(resource_type, conditional)}

@@ -1,0 +1,1 @@
+"""Replacement metadata derived from upstream provider sources (see generate.py)."""
