@@ -183,7 +183,7 @@ class GenerateError(Exception):
 
 def _pulumi_path(sdk: SdkNames, cls, tf_path: tuple, tf_type: str = "") -> tuple[str | None, str]:
     names = []
-    for seg in tf_path:
+    for i, seg in enumerate(tf_path):
         if cls is None:
             return None, f"no nested input type under {'.'.join(names)}"
         props = sdk.props(cls)
