@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview preview-all lint lint-workflows test bench clean
+.PHONY: setup preview preview-all lint lint-workflows checkov test bench clean
 
 setup: $(STAMP)
 
@@ -15,12 +15,33 @@ $(STAMP): requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
-# The offline plan, then both policy packs (security, deploy readiness), then the values checked
-# against upstream models; each prints one verdict line per pack or check.
-preview: setup
+# Checkov runs in a venv of its own: its pins (boto3 1.35, packaging<24, ...) conflict with ours.
+CHECKOV_VENV  := build/checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.lock | cksum | cut -d' ' -f1)
+
+$(CHECKOV_STAMP): requirements-checkov.lock
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.lock
+	rm -f $(CHECKOV_VENV)/.installed-* && touch $@
+
+# The offline plan, then both policy packs (security, deploy readiness), the values checked
+# against upstream models, and Checkov on the plan exported as Terraform-plan JSON; each prints
+# one verdict line per pack or check. Then the deploy estimate.
+preview: setup $(CHECKOV_STAMP)
 	$(BIN)/python -m tools.preview $(STACK) --json build/preview-$(STACK).json
 	$(BIN)/python -m tools.policy_check --preview-json build/preview-$(STACK).json --stack $(STACK) --json build/policy-$(STACK).json
 	$(BIN)/python -m tools.upstream_check --preview-json build/preview-$(STACK).json --json build/upstream-$(STACK).json
+	$(BIN)/python -m tools.export_tfplan --preview-json build/preview-$(STACK).json --out build/tfplan-$(STACK).json
+	$(BIN)/python -m tools.checkov_gate --tfplan build/tfplan-$(STACK).json --stack $(STACK) --json build/checkov-$(STACK).json
+	$(BIN)/python -m tools.estimate --preview-json build/preview-$(STACK).json --json build/estimate-$(STACK).json | head -3
+
+# Checkov on every shipped stack's export (zero failures but the waivers in checkov-waivers.yaml).
+checkov: setup $(CHECKOV_STAMP)
+	for s in dev prod airgap; do \
+	  $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; \
+	  $(BIN)/python -m tools.export_tfplan --preview-json build/preview-$$s.json --out build/tfplan-$$s.json || exit $$?; \
+	  $(BIN)/python -m tools.checkov_gate --tfplan build/tfplan-$$s.json --stack $$s --json build/checkov-$$s.json || exit $$?; \
+	done
 
 preview-all: setup
 	for s in dev prod airgap; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
@@ -42,7 +63,7 @@ lint-workflows: setup $(ACTIONLINT_STAMP)
 lint: setup
 	$(BIN)/ruff check components tools policy tests benchmarks
 
-test: setup lint lint-workflows
+test: setup lint lint-workflows checkov
 	$(BIN)/python -m pytest -q
 
 bench: setup

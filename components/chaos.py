@@ -168,8 +168,14 @@ class ChaosExperiments(pulumi.ComponentResource):
         arns = [pulumi.Output.all(f.account, t.id).apply(
                     lambda v: f"arn:{f.partition}:fis:{f.region}:{v[0]}:experiment-template/{v[1]}")
                 for t in templates] + [f"arn:{f.partition}:fis:{f.region}:*:experiment/*"]
-        aws.iam.RolePolicy(ctx.name("gameday"), role=role.id, opts=child, policy=policy_document(
-            [{"Effect": "Allow", "Action": ["fis:StartExperiment"], "Resource": arns}]))
+        # The schedules' input is encrypted with the region's logs key; Scheduler decrypts it as
+        # this role, with the schedule's ARN as encryption context (Scheduler user guide,
+        # "Encryption at rest", and its identity-based policy examples).
+        schedules = f"arn:{f.partition}:scheduler:{f.region}:*:schedule/default/{ctx.environment}-{ctx.code}-gameday-*"
+        aws.iam.RolePolicy(ctx.name("gameday"), role=role.id, opts=child, policy=policy_document([
+            {"Effect": "Allow", "Action": ["fis:StartExperiment"], "Resource": arns},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.logs_kms_key_arn,
+             "Condition": {"StringLike": {"kms:EncryptionContext:aws:scheduler:schedule:arn": schedules}}}]))
         for key in gd.experiments:
             if key not in self.templates:
                 continue
@@ -177,6 +183,7 @@ class ChaosExperiments(pulumi.ComponentResource):
                 ctx.name("gameday", key), name=f"{ctx.environment}-{ctx.code}-gameday-{key}",
                 description=f"Game day: start FIS experiment {key}",
                 schedule_expression=gd.cron, schedule_expression_timezone=gd.time_zone,
+                kms_key_arn=args.logs_kms_key_arn,
                 flexible_time_window={"mode": "OFF"},
                 target={"arn": "arn:aws:scheduler:::aws-sdk:fis:startExperiment", "role_arn": role.arn,
                         "input": self.templates[key].id.apply(lambda tid: json.dumps(

@@ -19,7 +19,7 @@ import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
 from .naming import RegionContext, partition_of
-from .iam import pod_identity_trust, service_trust
+from .iam import document, key_admin_statement, pod_identity_trust, service_trust
 from .proxy import ProxyEnv
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -112,9 +112,14 @@ class RegionalCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=a.protect_stateful)
 
+        # An explicit key policy (the default one, written out: the account administers the key
+        # and grants its use through IAM, as EKS envelope encryption expects), so what the key
+        # allows is reviewable in the plan rather than implied.
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.secrets_key = aws.kms.Key(
             ctx.name("eks-secrets"), description=f"EKS secrets encryption for {a.cluster_name}",
-            enable_key_rotation=True, deletion_window_in_days=30, tags=ctx.tags("eks-secrets"), opts=stateful)
+            enable_key_rotation=True, deletion_window_in_days=30, tags=ctx.tags("eks-secrets"),
+            policy=account.apply(lambda acct: document([key_admin_statement(acct, partition)])), opts=stateful)
         aws.kms.Alias(ctx.name("eks-secrets"), name=f"alias/global-platform/{a.cluster_name}/secrets",
                       target_key_id=self.secrets_key.key_id, opts=child)
         # Pre-created so EKS writes into it: the group EKS creates by itself never expires.

@@ -99,7 +99,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.scaling = None
         if args.scaling is not None and self.cluster is not None:
             self.scaling = RegionalScaling(dataclasses.replace(
-                args.scaling, provider=self.provider, cluster=self.cluster, account=self.account), in_region)
+                args.scaling, provider=self.provider, cluster=self.cluster, account=self.account,
+                logs_kms_key_arn=self.logs_key.arn), in_region)
         self.register_outputs({"vpcId": net.vpc.id, "cidr": str(args.plan.cidr)})
 
     def _facts(self, args: RegionArgs) -> RegionFacts:
@@ -262,7 +263,7 @@ def _scaling_args(spec: StackSpec, ctx: RegionContext) -> Optional[ScalingArgs]:
         waf_managed_groups=tuple(sc.waf.managed_rule_groups) if sc.waf else (),
         proxy=proxy_env(spec, ctx.region), service_cidr=str(cfg.cluster.service_cidr),
         isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod", k8s_version=cfg.cluster.version,
-        slos=_slo_args(spec, ctx.region))
+        slos=_slo_args(spec, ctx.region), log_retention_days=cfg.network.flow_log_retention_days)
 
 
 def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:

@@ -69,6 +69,8 @@ class ScalingArgs:
     ha: bool = False
     k8s_version: str = DEFAULT_K8S_VERSION
     slos: tuple = ()  # SloArgs of this region: published as KEDA triggers
+    logs_kms_key_arn: Optional[pulumi.Input[str]] = None  # the region's logs key (WAF logs)
+    log_retention_days: int = 90
 
 
 def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -338,6 +340,16 @@ class RegionalScaling(pulumi.ComponentResource):
             description="Sheds abusive load before it reaches the services and their database",
             default_action={"allow": {}}, rules=rules, visibility_config=visibility("web-acl"),
             tags=ctx.tags("waf"), opts=child)
+        # Every blocked and counted request is kept: WAF logs to CloudWatch only into groups named
+        # aws-waf-logs-* (WAF developer guide, "CloudWatch Logs log group"), encrypted with the
+        # region's logs key; the Authorization header never reaches the logs.
+        logs = aws.cloudwatch.LogGroup(
+            ctx.name("waf-logs"), name=f"aws-waf-logs-{ctx.environment}-{ctx.code}",
+            retention_in_days=a.log_retention_days, kms_key_id=a.logs_kms_key_arn, tags=ctx.tags("waf-logs"),
+            opts=child)
+        aws.wafv2.WebAclLoggingConfiguration(
+            ctx.name("waf-logging"), resource_arn=acl.arn, log_destination_configs=[logs.arn],
+            redacted_fields=[{"single_header": {"name": "authorization"}}], opts=child)
         # The AWS Load Balancer Controller attaches it: alb.ingress.kubernetes.io/wafv2-acl-arn.
         aws.ssm.Parameter(ctx.name("waf-arn"), name=f"/global-platform/{ctx.environment}/waf/{ctx.region}/web-acl-arn",
                           type="String", value=acl.arn, tags=ctx.tags("waf-arn"), opts=child)

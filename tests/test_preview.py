@@ -93,7 +93,7 @@ def test_baseline_marks_create_update_replace_delete_same(tmp_path):
     log_groups = [s for s in doc["steps"] if s["urn"].split("::")[2].endswith("aws:cloudwatch/logGroup:LogGroup")]
     assert {s["op"] for s in log_groups} == {"update"}  # every one: the owner tag changed
     retention = [s for s in log_groups if "retentionInDays" in s["diffReasons"]]
-    assert len(retention) == 3  # 2 flow logs + 1 VPN follow flowLogRetentionDays; EKS logs do not
+    assert len(retention) == 5  # 2 flow logs, 1 VPN and 2 WAF logs follow flowLogRetentionDays; EKS logs do not
     assert ops[("aws:ec2/vpcEndpoint:VpcEndpoint", "apne2-vpce-ssm")]["op"] == "create"
     gone = ops[("aws:ec2/vpcEndpoint:VpcEndpoint", "apne2-vpce-ecr-dkr")]
     assert gone["op"] == "delete" and "newState" not in gone and gone["oldState"]["inputs"]["serviceName"].endswith("ecr.dkr")

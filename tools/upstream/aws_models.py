@@ -87,6 +87,7 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("ec2", "CreateSecurityGroup"),
     # A scheduled action of an Auto Scaling group.
     "aws:autoscaling/schedule:Schedule": ("autoscaling", "PutScheduledUpdateGroupAction"),
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ("wafv2", "PutLoggingConfiguration"),
     # A queue policy is the queue's Policy attribute.
     "aws:sqs/queuePolicy:QueuePolicy": ("sqs", "SetQueueAttributes"),
     # One rule of a security group is one Authorize call with one IpPermission.
