@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview preview-all lint lint-workflows checkov test bench clean
+.PHONY: setup preview preview-all lint lint-workflows checkov checkov-venv test bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,8 @@ $(CHECKOV_STAMP): requirements-checkov.lock
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.lock
 	rm -f $(CHECKOV_VENV)/.installed-* && touch $@
+
+checkov-venv: $(CHECKOV_STAMP)
 
 # The offline plan, then both policy packs (security, deploy readiness), the values checked
 # against upstream models, and Checkov on the plan exported as Terraform-plan JSON; each prints
