@@ -41,7 +41,9 @@ def test_the_comment_has_every_section_with_the_property_level_change(tmp_path):
         "criticalPath": {"seconds": 1800, "resources": []},
         "monthlyCost": {"totalUsd": 2345.6, "byRegion": {"ap-northeast-2": 2000.0, "ap-southeast-1": 345.6},
                         "byType": {}, "unknown": []},
-        "delta": {"criticalPath": {"seconds": 120}, "monthlyCost": {"totalUsd": -50.0}}}))
+        "delta": {"criticalPathSeconds": 120, "monthlyUsd": -50.0}}))
+    (tmp_path / "checkov-dev.json").write_text(json.dumps({"checkov_version": "3.3.30", "passed": 400, "failed": [],
+                                                           "waived": [{"check_id": "CKV2_AWS_34"}]}))
     text = report("dev", tmp_path)
     assert text.startswith("<!-- global-platform:dev -->")
     assert f"~ update {step['urn'].rsplit('::', 1)[-1]} [aws:kms/key:Key]" in text
@@ -50,8 +52,9 @@ def test_the_comment_has_every_section_with_the_property_level_change(tmp_path):
     assert "**global-platform-readiness: PASS** (0 mandatory, 0 advisory)" in text
     assert "| security | kms-key-rotation | mandatory |" in text
     assert "**Upstream-model checks: FAIL** iam 0 (+2 waived), pins 1" in text
-    assert "**Checkov: not run**" in text  # a missing result is never a pass
-    assert "**Deploy critical path** 30 min · **monthly list price** $2,346 · change: +2 min, -50 USD/month" in text
+    assert "**Checkov 3.3.30: PASS** (400 passed, 0 failed, 1 waived)" in text
+    assert ("**Deploy critical path of this plan** 30 min · **monthly list price** $2,346 "
+            "(-50 USD/month against the base branch)") in text
     assert "```mermaid\nflowchart LR" in text
 
 
@@ -61,6 +64,7 @@ def test_a_plan_pulumi_up_would_refuse_says_so_first(tmp_path):
                                                                                " resource"}]
     (tmp_path / "preview-dev.json").write_text(json.dumps(plan))
     text = report("dev", tmp_path)
+    assert "**Checkov: not run**" in text  # a missing result is never a pass
     assert "`pulumi up` would refuse this plan** (1)" in text
     assert text.index("would refuse") < text.index("What changes")
 

@@ -110,11 +110,12 @@ def _upstream(results: Optional[list]) -> list[str]:
 
 
 def _checkov(result: Optional[dict]) -> list[str]:
+    """tools.checkov_gate --json: {checkov_version, passed, failed: [...], waived: [...]}."""
     if result is None:
         return ["", "**Checkov: not run**"]
-    failures = result.get("failures", [])
-    out = ["", f"**Checkov: {'FAIL' if failures else 'PASS'}** ({result.get('passed', 0)} passed, "
-               f"{len(failures)} failed, {result.get('waived', 0)} waived)"]
+    failures = result.get("failed", [])
+    out = ["", f"**Checkov {result.get('checkov_version', '')}: {'FAIL' if failures else 'PASS'}** "
+               f"({result.get('passed', 0)} passed, {len(failures)} failed, {len(result.get('waived', []))} waived)"]
     for f in failures[:MAX_FINDINGS]:
         out.append(f"- `{f.get('check_id')}` `{f.get('resource')}`: {f.get('check_name', '')}")
     return out
@@ -129,21 +130,26 @@ def _signed(value: float, unit: str) -> str:
 
 
 def _estimate(est: Optional[dict]) -> list[str]:
+    """tools.estimate --json: this plan's critical path (its steps that do work) and the stack's
+    monthly list price, with the change against the baseline's price."""
     if est is None:
         return ["", "**Deploy time and cost: not run**"]
     path, cost = est["criticalPath"], est["monthlyCost"]
-    line = (f"**Deploy critical path** {path['seconds'] / 60:,.0f} min · **monthly list price** "
+    line = (f"**Deploy critical path of this plan** {_minutes(path['seconds'])} · **monthly list price** "
             f"{_money(cost.get('totalUsd'))}")
     delta = est.get("delta")
     if delta:
-        line += (f" · change: {_signed(delta['criticalPath']['seconds'] / 60, ' min')}, "
-                 f"{_signed(delta['monthlyCost']['totalUsd'], ' USD/month')}")
+        line += f" ({_signed(delta.get('monthlyUsd', 0.0), ' USD/month')} against the base branch)"
     out = ["", line]
     if cost.get("byRegion"):
         out.append("by region: " + ", ".join(f"{r} {_money(v)}" for r, v in sorted(cost["byRegion"].items())))
     if cost.get("unknown"):
-        out.append(f"prices unknown for: {', '.join(sorted(set(map(str, cost['unknown']))))}")
+        out.append(f"incomplete: {len(cost['unknown'])} charges have no sourced list price (see the estimate artifact)")
     return out
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:,.0f} min" if seconds >= 60 else f"{seconds:,.0f} s"
 
 
 def report(stack: str, build: Path) -> str:
