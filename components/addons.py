@@ -44,11 +44,23 @@ class AddonSpec:
     skip_crds: bool = False
 
 
+@dataclass(frozen=True)
+class AddonArgs:
+    ctx: RegionContext
+    cluster: RegionalCluster
+    spec: AddonSpec
+    aws_provider: aws.Provider
+    after: Sequence[pulumi.Resource] = ()  # e.g. the release that installs this chart's CRDs
+
+
+def addon_name(ctx: RegionContext, spec: AddonSpec) -> str:
+    return ctx.name("addon", spec.name)
+
+
 class ClusterAddon(pulumi.ComponentResource):
-    def __init__(self, ctx: RegionContext, cluster: RegionalCluster, spec: AddonSpec,
-                 aws_provider: aws.Provider, opts: Optional[pulumi.ResourceOptions] = None,
-                 after: Sequence[pulumi.Resource] = ()):
-        super().__init__("global-platform:addons:ClusterAddon", ctx.name("addon", spec.name), None, opts)
+    def __init__(self, name: str, args: AddonArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:addons:ClusterAddon", name, None, opts)
+        ctx, cluster, spec, aws_provider, after = args.ctx, args.cluster, args.spec, args.aws_provider, args.after
         # Pods must start after the Pod Identity agent, or their first credential calls fail.
         waits = [cluster.cluster, *cluster.node_groups.values(), *cluster.addons.values(), *after]
         self.role_arn = None

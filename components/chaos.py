@@ -6,7 +6,7 @@ access entry for the FIS role). Game days start experiments through EventBridge 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
@@ -15,7 +15,12 @@ import pulumi_kubernetes as k8s
 
 from .chaos_library import POD_SERVICE_ACCOUNT, SCENARIOS, TARGET_KEYS, Plan, RegionFacts
 from .iam import policy_document, service_trust
-from .naming import RegionContext
+from .ipam import AZ_LETTERS
+from .naming import RegionContext, partition_of
+from .schedules import region_time_zone
+from .stack import StackSpec
+from .topology import peering_pairs
+from .wiring import RegionWiring
 
 # What FIS needs to deliver experiment logs to CloudWatch Logs (these take no resource ARNs).
 LOG_DELIVERY = {"Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:DescribeLogGroups",
@@ -52,20 +57,59 @@ class ChaosArgs:
     ctx: RegionContext
     experiments: tuple[ExperimentArgs, ...]
     log_retention_days: int
-    peer_regions: tuple[str, ...] = ()
+    facts: RegionFacts  # what the scenarios aim at in this region
+    alarm_arns: dict  # SLO name -> alarm ARN: the stop conditions
+    logs_kms_key_arn: pulumi.Input[str]
+    k8s_provider: k8s.Provider
+    cluster: pulumi.Resource  # EKS only accepts access entries once it is ACTIVE
     game_day: Optional[GameDayArgs] = None
-    # Filled in by the region's component once its resources exist:
-    facts: Optional[RegionFacts] = None
-    alarm_arns: dict = field(default_factory=dict)  # SLO name -> alarm ARN
-    logs_kms_key_arn: Optional[pulumi.Input[str]] = None
-    k8s_provider: Optional[k8s.Provider] = None
-    cluster: Optional[pulumi.Resource] = None  # EKS only accepts access entries once it is ACTIVE
+
+
+def region_facts(spec: StackSpec, w: RegionWiring) -> RegionFacts:
+    """What chaos scenarios can aim at in this region."""
+    cfg, ctx, net, cl = spec.config, w.ctx, w.network, w.cluster
+    p, acct = partition_of(ctx.region), w.account
+    by_az: dict[str, list] = {}
+    for subnets in net.subnets.values():
+        for letter, subnet in zip(AZ_LETTERS, subnets):
+            by_az.setdefault(letter, []).append(subnet.arn)
+    active = cfg.cluster.blue_green.active
+    hub, mode = cfg.hub.name, cfg.connectivity.peering
+    peers = tuple(sorted({b if a == ctx.region else a for a, b in peering_pairs(cfg.region_names, hub, mode)
+                          if ctx.region in (a, b)}))
+    return RegionFacts(
+        region=ctx.region, partition=p, account=acct, cluster_name=cl.cluster_name,
+        cluster_arn=acct.apply(lambda a: f"arn:{p}:eks:{ctx.region}:{a}:cluster/{cl.cluster_name}"),
+        node_group_arns=[ng.arn for key, ng in sorted(cl.node_groups.items()) if key.endswith(active)],
+        subnet_arns_by_az=by_az, vpc_arn=net.vpc.arn,
+        tgw_arn=w.transit.tgw.arn,
+        tgw_route_table_arn=pulumi.Output.all(acct, w.transit.route_table_id).apply(
+            lambda v: f"arn:{p}:ec2:{ctx.region}:{v[0]}:transit-gateway-route-table/{v[1]}"),
+        node_role_arn=cl.node_role.arn,
+        peer_regions=peers,
+    )
+
+
+def chaos_args(spec: StackSpec, w: RegionWiring) -> Optional[ChaosArgs]:
+    """FIS templates need a cluster and the SLO alarms that stop them: without both, none."""
+    cfg, ctx = spec.config, w.ctx
+    if cfg.chaos is None or w.cluster is None or w.slo is None:
+        return None
+    experiments = tuple(ExperimentArgs(
+        key=sc.key, scenario=sc.scenario, parameters=dict(sc.parameters), selection=sc.selection.fis(),
+        stop_on=tuple(sc.stop_on or ())) for sc in cfg.chaos.scenarios if ctx.region in (sc.regions or [ctx.region]))
+    gd = cfg.chaos.game_day
+    return ChaosArgs(
+        ctx=ctx, experiments=experiments, log_retention_days=cfg.chaos.log_retention_days,
+        facts=region_facts(spec, w), alarm_arns={n: a.arn for n, a in w.slo.alarms.items()},
+        logs_kms_key_arn=w.logs_key.arn, k8s_provider=w.cluster.k8s_provider, cluster=w.cluster.cluster,
+        game_day=GameDayArgs(gd.cron, gd.time_zone or region_time_zone(ctx.region), tuple(gd.scenarios)) if gd else None)
 
 
 class ChaosExperiments(pulumi.ComponentResource):
-    def __init__(self, args: ChaosArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ChaosArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, f = args.ctx, args.facts
-        super().__init__("global-platform:chaos:ChaosExperiments", ctx.name("chaos"), None, opts)
+        super().__init__("global-platform:chaos:ChaosExperiments", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = aws.cloudwatch.LogGroup(
             ctx.name("fis-logs"), name=ctx.log_group_name("fis"),

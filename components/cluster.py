@@ -20,7 +20,9 @@ import pulumi_kubernetes as k8s
 
 from .naming import RegionContext, partition_of
 from .iam import document, key_admin_statement, pod_identity_trust, service_trust
-from .proxy import ProxyEnv
+from .proxy import ProxyEnv, proxy_env
+from .stack import StackSpec
+from .wiring import RegionWiring
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CLUSTER_ADMIN_POLICY = "arn:{p}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -67,6 +69,43 @@ class ClusterArgs:
     log_retention_days: int = 90
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None
     protect_stateful: bool = False
+
+
+def cluster_args(spec: StackSpec, w: RegionWiring) -> Optional[ClusterArgs]:
+    """The region's EKS cluster, in the region's network; spokes grant the hub's Argo CD access
+    role (w.argocd_access_role_arn) and admit the hub VPC to their API."""
+    cfg = spec.config
+    cl = cfg.cluster
+    if cl is None:
+        return None
+    is_hub = w.ctx.region == cfg.hub.name
+    addons = {k: getattr(cl.addons, snake) for k, snake in (
+        ("vpcCni", "vpc_cni"), ("coredns", "coredns"), ("kubeProxy", "kube_proxy"), ("ebsCsi", "ebs_csi"),
+        ("podIdentityAgent", "pod_identity_agent"))}
+    hub_cidr = str(spec.plan[cfg.hub.name].cidr)
+    return ClusterArgs(
+        ctx=w.ctx, provider=w.provider, cluster_name=f"{cfg.environment}-{w.ctx.code}", version=cl.version,
+        vpc_id=w.network.vpc.id, worker_subnet_ids=[s.id for s in w.network.subnets["workers"]],
+        private_endpoint_only=cl.endpoint_access == "private",
+        public_access_cidrs=tuple(str(c) for c in cl.public_access_cidrs),
+        service_cidr=str(cl.service_cidr),
+        node_groups=tuple(NodeGroupArgs(
+            name=ng.name, instance_types=tuple(ng.instance_types), capacity_type=ng.capacity_type,
+            min_size=ng.min_size, max_size=ng.max_size, desired_size=ng.desired_size,
+            disk_size_gib=ng.disk_size_gib, labels=dict(ng.labels), taints=tuple(ng.taints)) for ng in cl.node_groups),
+        active_colour=cl.blue_green.active,
+        addons=addons,
+        admin_role_arns=tuple(cl.admin_role_arns),
+        extra_admin_role_arns=(w.argocd_access_role_arn,) if w.argocd_access_role_arn is not None and not is_hub else (),
+        api_ingress_cidrs=(hub_cidr,) if cfg.gitops and not is_hub else (),
+        proxy=proxy_env(spec, w.ctx.region),
+        log_retention_days=cl.log_retention_days,
+        logs_kms_key_arn=w.logs_key.arn,
+        protect_stateful=cfg.environment == "prod",
+        # Desired size belongs to schedules and Cluster Autoscaler once they exist.
+        ignore_scaling_changes=bool(cfg.scaling and (cfg.scaling.schedules
+                                                     or cfg.scaling.node_autoscaler == "clusterAutoscaler")),
+    )
 
 
 def node_user_data(proxy: Optional[ProxyEnv], cluster_domain_suffix: str, service_cidr: str) -> Optional[str]:

@@ -14,7 +14,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .naming import RegionContext
-from .topology import Destination
+from .stack import StackSpec
+from .topology import Destination, next_hop, reachable
+from .wiring import RegionWiring
 
 # Strong IKEv2 proposals only: AES-GCM/AES-256, SHA-2, ECP DH groups.
 PHASE_ENCRYPTION = ["AES256", "AES256-GCM-16"]
@@ -62,6 +64,44 @@ class TransitArgs:
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None
     log_retention_days: int = 90
     protect_stateful: bool = False
+
+
+def transit_args(spec: StackSpec, w: RegionWiring, dests: tuple[Destination, ...]) -> TransitArgs:
+    """This region's TGW: attached to the region's VPC, its on-prem links, hybrid DNS, and the
+    destinations the VPC reaches through it."""
+    cfg = spec.config
+    conn, region, hub, mode = cfg.connectivity, w.ctx.region, cfg.hub.name, cfg.connectivity.peering
+    sites = []
+    for site in conn.on_prem:
+        if site.link_region != region:
+            continue
+        dx = site.direct_connect
+        prefixes = ()
+        if dx is not None:
+            prefixes = tuple(str(p) for p in dx.allowed_prefixes) if dx.allowed_prefixes else tuple(
+                d.cidr for d in dests if d.kind == "vpc" and next_hop(region, d.region, hub, mode))
+        sites.append(SiteLink(
+            name=site.name, cidrs=tuple(map(str, site.cidrs)),
+            vpn_ip=str(site.vpn.ip) if site.vpn else None, vpn_bgp_asn=site.vpn.bgp_asn if site.vpn else None,
+            dx_amazon_side_asn=dx.amazon_side_asn if dx else None, dx_allowed_prefixes=prefixes))
+    resolver = None
+    if conn.resolver:
+        reaches_on_prem = any(d.kind == "onprem" for d in reachable(region, dests, hub, mode))
+        inbound = conn.resolver.inbound == "all" or (conn.resolver.inbound == "hub" and region == hub)
+        resolver = ResolverArgs(
+            dns_servers=tuple(map(str, conn.resolver.dns_servers)), domains=tuple(conn.resolver.forward_domains),
+            outbound=reaches_on_prem, inbound=inbound,
+            on_prem_cidrs=tuple(str(c) for s in conn.on_prem for c in s.cidrs))
+    tgw, net = conn.transit_gateway, w.network
+    return TransitArgs(
+        ctx=w.ctx, asn=cfg.tgw_asns()[region], vpc_id=net.vpc.id,
+        attachment_subnet_ids=[s.id for s in net.subnets["endpoints"]],
+        resolver_subnet_ids=[s.id for s in net.subnets["endpoints"][:2]],
+        vpc_route_tables={k: rt.id for k, rt in net.private_route_tables.items()},
+        remote=tuple(reachable(region, dests, hub, mode)),
+        association=tgw.default_route_table_association, propagation=tgw.default_route_table_propagation,
+        sites=tuple(sites), resolver=resolver, logs_kms_key_arn=w.logs_key.arn,
+        log_retention_days=cfg.network.flow_log_retention_days, protect_stateful=cfg.environment == "prod")
 
 
 class RegionalTransit(pulumi.ComponentResource):
@@ -239,14 +279,24 @@ class PeerEnd:
     routes: tuple[Destination, ...]  # destinations this side reaches through the peering
 
 
+@dataclass(frozen=True)
+class PeeringArgs:
+    requester: PeerEnd
+    accepter: PeerEnd
+    association: str  # the TGWs' default route table association (enable | disable)
+
+
+def peering_name(a: RegionContext, b: RegionContext) -> str:
+    return f"{a.code}-{b.code}"
+
+
 class TransitPeering(pulumi.ComponentResource):
     """TGW peering between two regions: attachment (requester side), accepter (peer side),
     route table associations, and the static routes each side sends through it."""
 
-    def __init__(self, requester: PeerEnd, accepter: PeerEnd, association: str,
-                 opts: Optional[pulumi.ResourceOptions] = None):
-        a, b = requester, accepter
-        super().__init__("global-platform:connectivity:TransitPeering", f"{a.ctx.code}-{b.ctx.code}", None, opts)
+    def __init__(self, name: str, args: PeeringArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        a, b, association = args.requester, args.accepter, args.association
+        super().__init__("global-platform:connectivity:TransitPeering", name, None, opts)
         self.attachment = aws.ec2transitgateway.PeeringAttachment(
             a.ctx.name("peer", b.ctx.code),
             transit_gateway_id=a.transit.tgw.id,

@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .addons import AddonIdentity, AddonSpec, ClusterAddon
+from .addons import AddonArgs, AddonIdentity, AddonSpec, ClusterAddon, addon_name
 from .cluster import RegionalCluster
 from .iam import document, pod_identity_trust, trust
 from .naming import RegionContext
-from .proxy import ProxyEnv
+from .proxy import ProxyEnv, proxy_env
+from .stack import StackSpec
+from .wiring import RegionWiring
+
+if TYPE_CHECKING:
+    from .platform.region import RegionalPlatform
 
 NAMESPACE = "argocd"
 OIDC_SECRET, OIDC_SECRET_KEY = "argocd-oidc", "clientSecret"  # the only secret of the Argo CD config
@@ -30,11 +35,23 @@ ARGOCD_SERVICE_ACCOUNTS = ("argocd-application-controller", "argocd-server", "ar
 IN_CLUSTER = "https://kubernetes.default.svc"
 
 
+@dataclass(frozen=True)
+class IdentityArgs:
+    ctx: RegionContext  # the hub region's: the roles are global, named once per environment
+
+
+def identity_args(spec: StackSpec, w: RegionWiring) -> Optional[IdentityArgs]:
+    """Only the hub of a GitOps stack owns Argo CD's roles; spokes are handed the access role."""
+    cfg = spec.config
+    return IdentityArgs(w.ctx) if cfg.gitops is not None and w.ctx.region == cfg.hub.name else None
+
+
 class ArgoCdIdentity(pulumi.ComponentResource):
     """The two IAM roles of the identity chain above."""
 
-    def __init__(self, ctx: RegionContext, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("global-platform:gitops:ArgoCdIdentity", ctx.name("argocd-identity"), None, opts)
+    def __init__(self, name: str, args: IdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:gitops:ArgoCdIdentity", name, None, opts)
+        ctx = args.ctx
         child = pulumi.ResourceOptions(parent=self)
         self.hub_role = aws.iam.Role(
             ctx.name("argocd-hub"), name=f"{ctx.environment}-argocd-hub",
@@ -134,14 +151,39 @@ def argocd_addon(a: GitOpsArgs) -> AddonSpec:
     )
 
 
+def gitops_args(spec: StackSpec, hub: "RegionalPlatform", regions: dict) -> Optional[GitOpsArgs]:
+    """Argo CD on the hub cluster, deploying to every region's cluster (regions: name -> platform)."""
+    cfg, go = spec.config, spec.config.gitops
+    if go is None:
+        return None
+    sso = None
+    if go.argocd.sso:
+        sso = SsoArgs(issuer=go.argocd.sso.issuer, client_id=go.argocd.sso.client_id,
+                      client_secret=pulumi.Output.secret(cfg.argocd_sso_client_secret),
+                      groups=dict(go.argocd.sso.groups), default_role=go.argocd.sso.default_role)
+    return GitOpsArgs(
+        hub_ctx=hub.ctx, hub_provider=hub.provider, hub=hub.cluster,
+        spokes={name: rp.cluster for name, rp in regions.items() if name != cfg.hub.name},
+        identity=hub.argocd_identity, chart_version=go.argocd.chart_version,
+        chart_repository=go.argocd.chart_repository, ha=go.argocd.ha,
+        domain=go.argocd.domain, repo_url=go.repo_url, path=go.path, target_revision=go.target_revision,
+        projects=tuple(ProjectArgs(name=p.name, description=p.description, source_repos=tuple(p.source_repos),
+                                   namespaces=tuple(p.namespaces)) for p in go.projects),
+        sso=sso, proxy=proxy_env(spec, cfg.hub.name), extra_no_proxy=(str(cfg.cluster.service_cidr),),
+        registry={name: rp.cluster for name, rp in regions.items()},
+    )
+
+
 class GitOpsHub(pulumi.ComponentResource):
-    def __init__(self, args: GitOpsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: GitOpsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx = args.hub_ctx
-        super().__init__("global-platform:gitops:GitOpsHub", ctx.name("gitops"), None, opts)
+        super().__init__("global-platform:gitops:GitOpsHub", name, None, opts)
         a = args
         self._ctx, self._spoke_role_arn = ctx, a.identity.spoke_access_role.arn
         aws_opts = pulumi.ResourceOptions(parent=self, provider=a.hub_provider)
-        self.argocd = ClusterAddon(ctx, a.hub, argocd_addon(a), a.hub_provider,
+        addon = argocd_addon(a)
+        self.argocd = ClusterAddon(addon_name(ctx, addon), AddonArgs(ctx=ctx, cluster=a.hub, spec=addon,
+                                                                    aws_provider=a.hub_provider),
                                    opts=pulumi.ResourceOptions(parent=self))
         self.release = self.argocd.release
         after_argocd = pulumi.ResourceOptions(parent=self, provider=a.hub.k8s_provider, depends_on=[self.release])

@@ -15,6 +15,8 @@ import pulumi_aws as aws
 from .ipam import AZ_LETTERS, VpcPlan
 from .iam import document, service_trust
 from .naming import RegionContext
+from .stack import StackSpec
+from .wiring import RegionWiring
 
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 
@@ -36,6 +38,20 @@ class NetworkArgs:
     @property
     def internet(self) -> bool:
         return self.egress == "nat"
+
+
+def network_args(spec: StackSpec, w: RegionWiring) -> NetworkArgs:
+    """The regional network of the stack's config, on this region's address plan and logs key."""
+    cfg = spec.config
+    return NetworkArgs(
+        ctx=w.ctx, plan=spec.plan[w.ctx.region], az_count=cfg.network.az_count, nat_mode=cfg.nat_mode,
+        egress=cfg.network.egress, interface_endpoints=cfg.interface_endpoints,
+        database_tier=cfg.network.database_tier, flow_log_retention_days=cfg.network.flow_log_retention_days,
+        logs_kms_key_arn=w.logs_key.arn, protect_stateful=cfg.environment == "prod",
+        # Karpenter finds the worker subnets by this tag.
+        worker_subnet_tags=({"karpenter.sh/discovery": f"{cfg.environment}-{w.ctx.code}"}
+                            if cfg.scaling and cfg.scaling.node_autoscaler == "karpenter" else {}),
+    )
 
 
 def _pick_zone(region: str, names: list[str], index: int, wanted: int) -> str:

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .addons import AddonIdentity, AddonSpec, ClusterAddon
+from .addons import AddonArgs, AddonIdentity, AddonSpec, ClusterAddon, addon_name
 from .cluster import RegionalCluster, node_user_data
 from .config import CLUSTER_AUTOSCALER_IMAGE_TAGS, DEFAULT_K8S_VERSION
 from .iam import policy_document
 from .naming import RegionContext, partition_of
-from .proxy import ProxyEnv
-from .slo import has_keda_trigger, keda_trigger
+from .proxy import ProxyEnv, proxy_env
+from .schedules import region_time_zone
+from .stack import StackSpec
+from .wiring import RegionWiring
+from .slo import has_keda_trigger, keda_trigger, slo_args
 
 KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
@@ -71,6 +74,34 @@ class ScalingArgs:
     slos: tuple = ()  # SloArgs of this region: published as KEDA triggers
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None  # the region's logs key (WAF logs)
     log_retention_days: int = 90
+
+
+def _addon(ctx: RegionContext, a: ScalingArgs, spec: AddonSpec, provider: aws.Provider,
+           opts: pulumi.ResourceOptions, after: Sequence[pulumi.Resource] = ()) -> ClusterAddon:
+    return ClusterAddon(addon_name(ctx, spec), AddonArgs(ctx=ctx, cluster=a.cluster, spec=spec, aws_provider=provider,
+                                                         after=tuple(after)), opts)
+
+
+def scaling_args(spec: StackSpec, w: RegionWiring) -> Optional[ScalingArgs]:
+    """Node autoscaling, KEDA, schedules and WAF need a cluster: without one, none."""
+    cfg, sc, ctx = spec.config, spec.config.scaling, w.ctx
+    if sc is None or w.cluster is None:
+        return None
+    return ScalingArgs(
+        ctx=ctx, provider=w.provider, cluster=w.cluster, account=w.account,
+        active_colour=cfg.cluster.blue_green.active,
+        node_autoscaler=sc.node_autoscaler, karpenter_version=sc.karpenter_chart_version,
+        karpenter_ami_alias=sc.karpenter_ami_alias,
+        cluster_autoscaler_version=sc.cluster_autoscaler_chart_version, keda_version=sc.keda_chart_version,
+        schedules=tuple(ScheduleArgs(name=s.name, cron=s.cron, time_zone=s.time_zone or region_time_zone(ctx.region),
+                                     node_group=s.node_group, min_size=s.min_size, max_size=s.max_size,
+                                     desired=s.desired) for s in sc.schedules),
+        waf_rate_limit=sc.waf.requests_per_five_minutes if sc.waf else None,
+        waf_managed_groups=tuple(sc.waf.managed_rule_groups) if sc.waf else (),
+        proxy=proxy_env(spec, ctx.region), service_cidr=str(cfg.cluster.service_cidr),
+        isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod", k8s_version=cfg.cluster.version,
+        slos=slo_args(spec, ctx.region), logs_kms_key_arn=w.logs_key.arn,
+        log_retention_days=cfg.network.flow_log_retention_days)
 
 
 def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -189,14 +220,14 @@ KEDA_STATEMENTS = [{
 
 
 class RegionalScaling(pulumi.ComponentResource):
-    def __init__(self, args: ScalingArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: ScalingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, a = args.ctx, args
-        super().__init__("global-platform:scaling:RegionalScaling", ctx.name("scaling"), None, opts)
+        super().__init__("global-platform:scaling:RegionalScaling", name, None, opts)
         self.addons: dict[str, ClusterAddon] = {}
         if a.node_autoscaler == "karpenter":
             self._karpenter(a)
         elif a.node_autoscaler == "clusterAutoscaler":
-            self.addons["cluster-autoscaler"] = ClusterAddon(ctx, a.cluster, AddonSpec(
+            self.addons["cluster-autoscaler"] = _addon(ctx, a, AddonSpec(
                 name="cluster-autoscaler", chart="cluster-autoscaler", repository=AUTOSCALER_REPO,
                 version=a.cluster_autoscaler_version, namespace="kube-system",
                 # The autoscaler's minor version must match the cluster's (its support policy): the
@@ -211,7 +242,7 @@ class RegionalScaling(pulumi.ComponentResource):
                                        policy=cluster_autoscaler_policy(a))),
                 a.provider, opts=pulumi.ResourceOptions(parent=self))
         if a.keda_version:
-            keda = ClusterAddon(ctx, a.cluster, AddonSpec(
+            keda = _addon(ctx, a, AddonSpec(
                 name="keda", chart="keda", repository=KEDA_REPO, version=a.keda_version, namespace="keda",
                 values={"serviceAccount": {"operator": {"name": "keda-operator"}}},
                 identity=AddonIdentity("keda", ("keda-operator",), policy=policy_document(KEDA_STATEMENTS))),
@@ -255,10 +286,10 @@ class RegionalScaling(pulumi.ComponentResource):
         # Karpenter's CRDs come from their own chart, so that upgrading Karpenter upgrades them too
         # (Helm never upgrades a chart's crds/; Karpenter upgrade guide, "CRD Upgrades"). The
         # release job publishes karpenter-crd with every version (hack/release/common.sh).
-        crds = ClusterAddon(ctx, a.cluster, AddonSpec(
+        crds = _addon(ctx, a, AddonSpec(
             name="karpenter-crd", chart="karpenter-crd", repository=KARPENTER_REPO, version=a.karpenter_version,
             namespace="kube-system"), a.provider, opts=pulumi.ResourceOptions(parent=self))
-        addon = ClusterAddon(ctx, a.cluster, AddonSpec(
+        addon = _addon(ctx, a, AddonSpec(
             name="karpenter", chart="karpenter", repository=KARPENTER_REPO, version=a.karpenter_version,
             namespace="kube-system", skip_crds=True,
             values={"settings": {"clusterName": name, "interruptionQueue": queue.name, "isolatedVPC": a.isolated},

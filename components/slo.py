@@ -11,6 +11,8 @@ import pulumi_aws as aws
 
 from .iam import document, key_admin_statement
 from .naming import RegionContext, partition_of
+from .stack import StackSpec
+from .wiring import RegionWiring
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,35 @@ def alerts_key_policy(account: str, partition: str) -> str:
     ])
 
 
+@dataclass(frozen=True)
+class SloAlarmsArgs:
+    ctx: RegionContext
+    slos: tuple[SloArgs, ...]
+    account: pulumi.Input[str]
+    protect_key: bool = False
+
+
+def slo_args(spec: StackSpec, region: str) -> tuple[SloArgs, ...]:
+    """The stack's SLOs as this region watches them (its own load balancer, where given)."""
+    return tuple(SloArgs(
+        name=s.name, kind=s.kind, percentile=s.percentile, objective=s.objective,
+        period_seconds=s.period_seconds, evaluation_periods=s.evaluation_periods,
+        datapoints_to_alarm=s.datapoints_to_alarm, load_balancer=s.load_balancers.get(region),
+        namespace=s.namespace, metric_name=s.metric_name, dimensions=tuple(sorted(s.dimensions.items())),
+        statistic=s.statistic) for s in spec.config.slos)
+
+
+def slo_alarms_args(spec: StackSpec, w: RegionWiring) -> Optional[SloAlarmsArgs]:
+    slos = slo_args(spec, w.ctx.region)
+    if not slos:
+        return None
+    return SloAlarmsArgs(ctx=w.ctx, slos=slos, account=w.account, protect_key=spec.config.environment == "prod")
+
+
 class SloAlarms(pulumi.ComponentResource):
-    def __init__(self, ctx: RegionContext, slos: tuple[SloArgs, ...], account: pulumi.Input[str],
-                 protect_key: bool = False, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("global-platform:slo:SloAlarms", ctx.name("slo"), None, opts)
+    def __init__(self, name: str, args: SloAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:slo:SloAlarms", name, None, opts)
+        ctx, slos, account, protect_key = args.ctx, args.slos, args.account, args.protect_key
         child = pulumi.ResourceOptions(parent=self)
         self.key = aws.kms.Key(
             ctx.name("slo-alerts"), description=f"{ctx.environment} SLO alert topic in {ctx.region}",

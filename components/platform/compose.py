@@ -1,0 +1,52 @@
+"""The stack, in order: the hub region first (it owns Argo CD's roles, which spokes grant
+access to: an explicit hand-over, not loop state), then the spokes, the peerings that join their
+transit gateways, Argo CD on the hub, and the exports."""
+
+from __future__ import annotations
+
+
+
+from ..connectivity import PeerEnd, PeeringArgs, TransitPeering, peering_name
+from ..gitops import GitOpsHub, gitops_args
+from ..naming import RegionContext
+from ..stack import StackSpec
+from ..topology import destinations, peering_pairs, tgw_routes
+from .exports import export_stack
+from .region import RegionalPlatform, RegionArgs
+
+
+def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
+    cfg = spec.config
+    hub_name, mode = cfg.hub.name, cfg.connectivity.peering
+    dests = tuple(destinations(
+        {r: str(v.cidr) for r, v in spec.plan.vpcs.items()},
+        [(s.name, s.link_region, [str(c) for c in s.cidrs]) for s in cfg.connectivity.on_prem if s.link_region]))
+
+    def region(name: str, access_role_arn=None) -> RegionalPlatform:
+        ctx = RegionContext(name, cfg.environment, cfg.owner)
+        return RegionalPlatform(ctx.code, RegionArgs(spec=spec, ctx=ctx, destinations=dests,
+                                                     argocd_access_role_arn=access_role_arn))
+
+    hub = region(hub_name)
+    access = hub.argocd_identity.spoke_access_role.arn if hub.argocd_identity else None
+    regions = {hub_name: hub}
+    for name in sorted(r.name for r in cfg.regions if r.name != hub_name):
+        regions[name] = region(name, access)
+
+    for a, b in peering_pairs(cfg.region_names, hub_name, mode):
+        ends = [PeerEnd(ctx=regions[me].ctx, provider=regions[me].provider, transit=regions[me].transit,
+                        routes=tuple(tgw_routes(me, dests, hub_name, mode).get(other, [])))
+                for me, other in ((a, b), (b, a))]
+        TransitPeering(peering_name(ends[0].ctx, ends[1].ctx), PeeringArgs(
+            requester=ends[0], accepter=ends[1],
+            association=cfg.connectivity.transit_gateway.default_route_table_association))
+
+    gitops = gitops_args(spec, hub, regions)
+    if gitops is not None:
+        GitOpsHub(hub.ctx.name("gitops"), gitops)
+
+    export_stack(spec, regions)
+    return regions
+
+
+

@@ -1,0 +1,66 @@
+"""Everything that lives in one region, on that region's provider: the capabilities in the
+order they depend on each other. Each step builds complete args from the wiring so far, creates
+the capability, and adds it to the wiring for the next ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+
+from ..chaos import ChaosExperiments, chaos_args
+from ..cluster import RegionalCluster, cluster_args
+from ..connectivity import RegionalTransit, transit_args
+from ..gitops import ArgoCdIdentity, identity_args
+from ..logs_key import logs_kms_key
+from ..naming import RegionContext
+from ..network import RegionalNetwork, network_args
+from ..scaling import RegionalScaling, scaling_args
+from ..slo import SloAlarms, slo_alarms_args
+from ..stack import StackSpec
+from ..topology import Destination
+from ..wiring import RegionWiring
+from .providers import account_of, regional_provider
+
+
+@dataclass(frozen=True)
+class RegionArgs:
+    spec: StackSpec
+    ctx: RegionContext
+    destinations: tuple[Destination, ...]  # every VPC and on-prem range, for routing
+    argocd_access_role_arn: Optional[pulumi.Input[str]] = None  # spokes: the hub's Argo CD access role
+
+
+class RegionalPlatform(pulumi.ComponentResource):
+    def __init__(self, name: str, args: RegionArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:platform:Region", name, None, opts)
+        spec, ctx = args.spec, args.ctx
+        self.ctx = ctx
+        self.provider = regional_provider(ctx, self)
+        self.account = account_of(self.provider)
+        in_region = pulumi.ResourceOptions(parent=self, providers={"aws": self.provider})
+        self.logs_key = logs_kms_key(ctx, self.account, spec.config.environment == "prod", in_region)
+        w = RegionWiring(ctx=ctx, account=self.account, provider=self.provider, logs_key=self.logs_key, parent=self,
+                         argocd_access_role_arn=args.argocd_access_role_arn)
+
+        self.network = RegionalNetwork(ctx.name("network"), network_args(spec, w), w.in_region)
+        w = w.with_(network=self.network)
+        self.transit = RegionalTransit(ctx.name("transit"), transit_args(spec, w, args.destinations), w.in_region)
+        w = w.with_(transit=self.transit)
+        identity = identity_args(spec, w)
+        self.argocd_identity = ArgoCdIdentity(ctx.name("argocd-identity"), identity, w.in_region) if identity else None
+        cluster = cluster_args(spec, w)
+        # Clusters come up after the TGW, so the hub reaches their private API as soon as they exist.
+        self.cluster = RegionalCluster(ctx.name("cluster"), cluster, pulumi.ResourceOptions.merge(
+            w.in_region, pulumi.ResourceOptions(depends_on=[self.transit]))) if cluster else None
+        w = w.with_(cluster=self.cluster)
+        slo = slo_alarms_args(spec, w)
+        self.slo = SloAlarms(ctx.name("slo"), slo, w.in_region) if slo else None
+        w = w.with_(slo=self.slo)
+        chaos = chaos_args(spec, w)
+        self.chaos = ChaosExperiments(ctx.name("chaos"), chaos, w.in_region) if chaos else None
+        scaling = scaling_args(spec, w)
+        self.scaling = RegionalScaling(ctx.name("scaling"), scaling, w.in_region) if scaling else None
+        self.wiring = w
+        self.register_outputs({"vpcId": self.network.vpc.id, "cidr": str(spec.plan[ctx.region].cidr)})
