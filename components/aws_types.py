@@ -11,16 +11,24 @@ from typing import Any, Optional
 
 @functools.lru_cache(maxsize=None)
 def resource_class(type_token: str):
-    """'aws:ec2/vpc:Vpc' -> pulumi_aws.ec2.Vpc (None for non-aws or unknown tokens)."""
-    if not type_token.startswith("aws:"):
+    """'aws:ec2/vpc:Vpc' -> pulumi_aws.ec2.Vpc (None for non-aws or unknown tokens). Read from the
+    token -> class map pulumi-aws registers with the Pulumi runtime, so tokens whose Python module
+    is renamed (aws:lambda/* lives in pulumi_aws.lambda_) resolve too."""
+    if not type_token.startswith("aws:") or type_token.count(":") != 2:
         return None
-    _, module_path, class_name = type_token.split(":")
-    module = module_path.split("/")[0]
-    try:
-        mod = importlib.import_module("pulumi_aws" if module == "index" else f"pulumi_aws.{module}")
-        return getattr(mod, class_name)
-    except (ImportError, AttributeError):
+    from pulumi.runtime.rpc import get_resource_module
+
+    import pulumi_aws  # noqa: F401  (registers the map; its submodules load lazily)
+
+    pkg, module_path, _ = type_token.split(":")
+    module = get_resource_module(pkg, module_path, "")
+    if module is None:
         return None
+    info = getattr(module, "mod_info", None)
+    if not isinstance(info, dict) or "fqn" not in info:  # fail where the SDK changed shape, never guess
+        raise RuntimeError(f"pulumi-aws no longer exposes its resource map as mod_info ({type_token})")
+    class_name = info.get("classes", {}).get(type_token)
+    return getattr(importlib.import_module(info["fqn"]), class_name) if class_name else None
 
 
 @functools.lru_cache(maxsize=None)

@@ -254,3 +254,11 @@ def test_the_schema_check_catches_a_nested_typo():
                               {"metadataOptions": {"httpTokenz": "required"}, "tags": {}}) == ["metadataOptions.httpTokenz"]
     assert unknown_input_keys("aws:wafv2/webAcl:WebAcl", {"rules": [{"statement": {"rateBasedStatment": {}}}]}) == \
         ["rules[0].statement.rateBasedStatment"]
+
+
+def test_types_in_renamed_sdk_modules_are_known_taggable():
+    """aws:lambda/* lives in pulumi_aws.lambda_: a guessed module would call it untaggable."""
+    from components.aws_types import is_taggable
+    assert is_taggable("aws:lambda/function:Function")
+    assert is_taggable("aws:ec2/vpc:Vpc") and not is_taggable("aws:ec2/route:Route")
+    assert not is_taggable("aws:nosuch/thing:Thing")

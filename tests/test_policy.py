@@ -7,7 +7,7 @@ import pytest
 
 from tests.helpers import run_tool, shipped
 from tools.plan_json import dump
-from tools.policy_check import DEFAULT_PACK, AnalyzerPack
+from tools.policy_check import DEFAULT_PACK, READINESS_PACK, AnalyzerPack
 
 TAGS = {"environment": "prod", "owner": "team", "managed-by": "pulumi", "region": "us-east-1"}
 
@@ -252,3 +252,73 @@ def test_a_crashing_pack_is_reported_not_a_traceback(tmp_path):
     proc = _check("--preview-json", tmp_path / "ok.json", "--policy-pack", pack)
     assert proc.returncode == 2 and "did not start (boom: missing dependency)" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_lambda_functions_are_asked_for_tags(pack):
+    # aws:lambda/* lives in pulumi_aws.lambda_: taggable() reads the SDK's token map, not a guessed module.
+    assert "required-tags" in fired(pack, "aws:lambda/function:Function", {"role": "r"})
+    assert "required-tags" not in fired(pack, "aws:lambda/function:Function", {"role": "r", "tags": TAGS})
+
+
+# -- the packs find their rule modules -------------------------------------------------------
+# (pack, package, a new rule module, how to run it, a policy the pack has and its module)
+NEW_SECURITY_RULE = '''
+from .base import resource_rule
+
+
+def _check(t, p):
+    if not p.get("dropped-in"):
+        yield "not dropped in"
+
+
+POLICIES = [resource_rule("dropped-in-rule", "A module dropped into rules/.", "set dropped-in", (), _check)]
+'''
+NEW_READINESS_RULE = '''
+from .rule import readiness_rule
+
+
+def _check(g):
+    for r in g.of_type("aws:s3/bucket:Bucket"):
+        yield "not dropped in", r.urn
+
+
+POLICIES = [readiness_rule("dropped-in-rule", "A module dropped into checks/.", "set dropped-in", _check)]
+'''
+DROP_IN = [
+    pytest.param(DEFAULT_PACK, "rules", NEW_SECURITY_RULE, "kms-key-rotation", "rules.data", id="security"),
+    pytest.param(READINESS_PACK, "checks", NEW_READINESS_RULE, "fis-targets-resolve", "checks.fis", id="readiness"),
+]
+
+
+def _copy_pack(src, tmp_path):
+    import shutil
+    dest = tmp_path / src.name
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "readiness"))
+    return dest
+
+
+@pytest.mark.parametrize("src, package, code, _existing, _module", DROP_IN)
+def test_a_module_dropped_into_the_pack_is_picked_up(tmp_path, src, package, code, _existing, _module):
+    with AnalyzerPack(src) as shipped_pack:
+        before = [p.name for p in shipped_pack.analyzer_info().policies]
+    copy = _copy_pack(src, tmp_path)
+    (copy / package / "aa_dropped_in.py").write_text(code)  # sorts first: its policy comes first
+    (copy / package / "zz_helper.py").write_text("LIMIT = 3  # defines no POLICIES: a helper, ignored\n")
+    bucket = resource("aws:s3/bucket:Bucket", {"tags": TAGS}, "b")
+    with AnalyzerPack(copy) as p:
+        assert [x.name for x in p.analyzer_info().policies] == ["dropped-in-rule", *before]
+        p.configure({})
+        found = p.analyze_stack([bucket], {}) if package == "checks" else p.analyze(bucket, {})
+        assert [d.policyName for d in found] == ["dropped-in-rule"]
+
+
+@pytest.mark.parametrize("src, package, _code, existing, module", DROP_IN)
+def test_a_duplicate_policy_name_stops_the_pack_at_start(tmp_path, src, package, _code, existing, module):
+    from tools.offline import OfflineError
+    copy = _copy_pack(src, tmp_path)
+    (copy / package / "zz_duplicate.py").write_text(
+        "from pulumi_policy import ResourceValidationPolicy\n\n"
+        f"POLICIES = [ResourceValidationPolicy({existing!r}, 'a second rule of that name', lambda args, report: None)]\n")
+    with pytest.raises(OfflineError) as err:
+        AnalyzerPack(copy)
+    assert f"policy name '{existing}' is defined twice: in {module} and in {package}.zz_duplicate" in str(err.value)

@@ -4,6 +4,10 @@ Checked on the provider's aws:eks/cluster:Cluster and on pulumi_eks's eks:index:
 from .base import as_list, get, is_map, resource_rule
 
 EKS_TYPES = ("aws:eks/cluster:Cluster", "eks:index:Cluster")
+# Every control-plane log type EKS has (EKS API LogType; user guide "Control plane logs"). The
+# program enables the same list (components.cluster.LOG_TYPES), but kept here: the pack does not
+# import the program, pulumi-aws types enabledClusterLogTypes as plain strings (no enum to read),
+# and the plan only shows what was enabled, which is what this rule checks.
 LOG_TYPES = {"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 

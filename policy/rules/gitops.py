@@ -6,6 +6,8 @@ from .base import get, resource_rule
 RELEASES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
 
 
+# "argo-cd" is the upstream chart's name (argoproj/argo-helm), which the program installs
+# (components/gitops.py) and the plan carries in each release's `chart`: the rule matches on it there.
 def _argocd(t, p):
     chart = str(p.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
     return chart == "argo-cd"

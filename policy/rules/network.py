@@ -6,7 +6,7 @@ import ipaddress
 from .base import as_list, get, resource_rule, stack_rule
 
 WORLD = {"0.0.0.0/0", "::/0"}
-WEB_PORTS = {80, 443}
+WEB_PORTS = {80, 443}  # the guideline (web only faces the internet), not a copy of any port the program opens
 
 
 def _bad_world_rule(protocol, from_port, to_port, cidrs) -> str | None:

@@ -14,6 +14,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, Iterable, Iterator, Optional
 
+# The engine's marker for a string known only after apply, from the SDK that hands the pack its inputs.
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
 CLUSTER_TYPES = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 RELEASE_TYPES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart")
@@ -48,8 +51,7 @@ def as_list(value: Any) -> list:
 
 def known(value: Any) -> bool:
     """A plain value the program set (not missing, not a preview's unknown, not a secret)."""
-    return isinstance(value, str) and value != "" and value != "[secret]" \
-        and value != "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    return isinstance(value, str) and value not in ("", "[secret]", UNKNOWN_STRING_VALUE)
 
 
 def as_json(value: Any) -> Any:
