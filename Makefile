@@ -66,6 +66,7 @@ lint: setup
 	$(BIN)/ruff check components tools policy tests benchmarks
 
 test: setup lint lint-workflows checkov
+	$(BIN)/python -m tools.config_docs --check
 	$(BIN)/python -m pytest -q
 
 bench: setup

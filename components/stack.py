@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .config import ConfigError, ConfigIssue, StackConfig, parse_stack_config, raw_from_pulumi, semantic_issues
+from .config import (ConfigError, ConfigIssue, StackConfig, parse_stack_config, plan_issues, raw_from_pulumi,
+                     semantic_issues)
 from .ipam import AddressPlan, PlanErrors, RegionRequest, plan_addresses
 
 
@@ -36,12 +37,7 @@ def _checked(cfg: StackConfig, source: str) -> StackSpec:
         plan = address_plan(cfg, source)
     except ConfigError as err:
         raise ConfigError(issues + err.issues, source) from None
-    for i, site in enumerate(cfg.connectivity.on_prem):
-        for j, cidr in enumerate(site.cidrs):
-            for region, vpc in sorted(plan.vpcs.items()):
-                if cidr.overlaps(vpc.cidr):
-                    issues.append(ConfigIssue(f"connectivity.onPrem[{i}].cidrs[{j}]",
-                                              f"{cidr} overlaps the VPC of {region} ({vpc.cidr})"))
+    issues += plan_issues(cfg, plan)
     if issues:
         raise ConfigError(issues, source)
     return StackSpec(cfg, plan)

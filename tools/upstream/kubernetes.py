@@ -36,7 +36,7 @@ DESCRIPTION = ("Kubernetes objects vs the OpenAPI schemas of the clusters' Kuber
                "CEL rules counted, not run")
 
 # The version whose schemas are used when the plan shows no cluster version (the platform's
-# default, components/config.py DEFAULT_K8S_VERSION); kubernetes-validate 1.37.0 ships 1.35.
+# default, components/config/cluster.py DEFAULT_K8S_VERSION); kubernetes-validate 1.37.0 ships 1.35.
 K8S_VERSION = "1.35.0"
 # Resources whose `version` input is the Kubernetes version the cluster runs.
 CLUSTER_TYPES = ("eks:index:Cluster", "aws:eks/cluster:Cluster")

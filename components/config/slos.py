@@ -1,0 +1,80 @@
+"""`slos`: service level objectives; one object drives alarms, chaos stop conditions and scaling."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, Optional
+
+from pydantic import Field, field_validator
+
+from .base import SLUG, _Model, doc, repeated
+from .errors import ConfigIssue
+
+if TYPE_CHECKING:
+    from .stack import StackConfig
+
+_ALB_SUFFIX = r"^app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
+
+
+class SloSpec(_Model):
+    """A service level objective, measured on an ALB (as the AWS Load Balancer Controller creates
+    them) or on any CloudWatch metric. One object drives alarms, chaos stop conditions and scaling.
+    Alarms notify an SNS topic per region (KMS-encrypted) and treat missing data as not breaching."""
+    name: str = Field(pattern=SLUG, description="alarm `<env>-<region code>-slo-<name>` in every region")
+    kind: Literal["latency", "errorRate", "custom"] = Field(
+        description="latency: ALB `TargetResponseTime` at `percentile`; errorRate: metric math "
+                    "`100 * HTTPCode_Target_5XX_Count / RequestCount`; custom: any CloudWatch metric (`namespace`, "
+                    "`metricName`, `dimensions`, `statistic`)")
+    percentile: Literal["p50", "p90", "p95", "p99", "p99.9"] = Field("p99", description="latency percentile")
+    objective: float = Field(gt=0, description="the threshold: seconds (latency), percent of requests (errorRate, "
+                                               "below 100), or the custom metric's unit")
+    period_seconds: Literal[10, 30, 60, 300] = Field(
+        60, description="alarm period; the SLO window is periodSeconds x evaluationPeriods")
+    evaluation_periods: int = Field(3, ge=1, le=100, description="periods the alarm evaluates")
+    datapoints_to_alarm: Optional[int] = Field(
+        None, ge=1, le=100, description="breaching periods that set off the alarm; at most evaluationPeriods",
+        json_schema_extra=doc(default="= evaluationPeriods"))
+    load_balancers: dict[str, str] = Field(
+        default_factory=dict,
+        description="the ALB (ARN suffix) the AWS Load Balancer Controller made for the ingress; give it a fixed "
+                    "name with `alb.ingress.kubernetes.io/load-balancer-name` and paste the suffix once it exists",
+        json_schema_extra=doc(type="map region -> `app/<name>/<id>`",
+                              default="required for latency/errorRate, every region"))
+    namespace: Optional[str] = Field(None, description="custom: the metric's CloudWatch namespace (required)")
+    metric_name: Optional[str] = Field(None, description="custom: the metric's name (required)")
+    dimensions: dict[str, str] = Field(default_factory=dict, description="custom: the metric's dimensions")
+    statistic: str = Field("Average", description="custom: `Average`, `Sum`, `Maximum` or a percentile `pNN`")
+
+    @field_validator("load_balancers")
+    @classmethod
+    def _suffixes(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+        bad = {r: v for r, v in value.items() if not re.match(_ALB_SUFFIX, v)}
+        if bad:
+            raise ValueError(f"not ALB ARN suffixes (app/<name>/<16 hex>): {bad}")
+        return value
+
+
+def issues(cfg: StackConfig) -> list[ConfigIssue]:
+    """Unique names; an ALB in every region of the stack; what each kind needs."""
+    issues: list[ConfigIssue] = []
+    regions = set(cfg.region_names)
+    slo_names = [s.name for s in cfg.slos]
+    twice = repeated(slo_names)
+    for i, slo in enumerate(cfg.slos):
+        base = f"slos[{i}]"
+        if slo.name in twice:
+            issues.append(ConfigIssue(f"{base}.name", f"SLO '{slo.name}' is defined twice"))
+        if slo.kind in ("latency", "errorRate"):
+            missing = sorted(regions - set(slo.load_balancers))
+            if missing:
+                issues.append(ConfigIssue(f"{base}.loadBalancers", f"no ALB given for {', '.join(missing)}"))
+            extra = sorted(set(slo.load_balancers) - regions)
+            if extra:
+                issues.append(ConfigIssue(f"{base}.loadBalancers", f"not this stack's regions: {', '.join(extra)}"))
+        elif not (slo.namespace and slo.metric_name):
+            issues.append(ConfigIssue(base, "a custom SLO needs namespace and metricName"))
+        if slo.kind == "errorRate" and slo.objective >= 100:
+            issues.append(ConfigIssue(f"{base}.objective", "an error-rate objective is a percentage below 100"))
+        if slo.datapoints_to_alarm and slo.datapoints_to_alarm > slo.evaluation_periods:
+            issues.append(ConfigIssue(f"{base}.datapointsToAlarm", "cannot exceed evaluationPeriods"))
+    return issues
