@@ -19,6 +19,7 @@ from .engine import raw_from_engine_config, raw_from_pulumi
 from .errors import NAMESPACE, ConfigError, ConfigIssue
 from .gitops import AppProjectSpec, ArgoCdSpec, GitOpsSpec, SsoSpec
 from .network import AIRGAP_ENDPOINTS, NetworkSpec
+from .observability import ObservabilitySpec
 from .proxy import ProxySpec
 from .regions import KNOWN_REGIONS, RegionSpec
 from .scaling import ScalingSpec, ScheduleSpec, WafSpec
@@ -30,7 +31,7 @@ __all__ = [
     "LOG_RETENTION_DAYS", "NAMESPACE", "TOP_LEVEL_KEYS",
     "ConfigError", "ConfigIssue",
     "AddonVersions", "AppProjectSpec", "ArgoCdSpec", "BlueGreenSpec", "ChaosSpec", "ClusterSpec", "ConnectivitySpec",
-    "DirectConnectSpec", "GameDaySpec", "GitOpsSpec", "NetworkSpec", "NodeGroupSpec", "OnPremSite", "ProxySpec",
+    "DirectConnectSpec", "GameDaySpec", "GitOpsSpec", "NetworkSpec", "ObservabilitySpec", "NodeGroupSpec", "OnPremSite", "ProxySpec",
     "RegionSpec", "ResolverSpec", "RetentionDays", "ScalingSpec", "ScenarioSpec", "ScheduleSpec", "SloSpec",
     "SsoSpec", "StackConfig", "TargetSelection", "TransitGatewaySpec", "VpnSpec", "WafSpec",
     "parse_stack_config", "plan_issues", "raw_from_engine_config", "raw_from_pulumi", "repeated", "semantic_issues",

@@ -16,6 +16,7 @@ from .connectivity import ConnectivitySpec
 from .errors import ConfigError, ConfigIssue, issues_from_validation
 from .gitops import GitOpsSpec
 from .network import AIRGAP_ENDPOINTS, NetworkSpec
+from .observability import ObservabilitySpec
 from .proxy import ProxySpec
 from .regions import RegionSpec, one_hub_unique_names
 from .scaling import ScalingSpec
@@ -47,6 +48,9 @@ class StackConfig(_Model):
         description="SLO alarms per region; the same objects stop chaos experiments and judge scaling")
     chaos: Optional[ChaosSpec] = Field(None, description="FIS experiment templates per scenario per region, game days")
     scaling: Optional[ScalingSpec] = Field(None, description="node autoscaler, KEDA, time-based scaling, WAF")
+    observability: Optional[ObservabilitySpec] = Field(
+        default_factory=ObservabilitySpec, description="a dashboard per region; `null` turns it off",
+        json_schema_extra=doc(default="dashboards on"))
     argocd_sso_client_secret: Optional[str] = Field(
         None, description="the OIDC client secret; required with `gitops.argocd.sso`. Set it with "
                           "`pulumi config set --secret global-platform:argocdSsoClientSecret <value>`",

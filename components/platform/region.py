@@ -12,6 +12,7 @@ import pulumi
 from ..chaos import ChaosExperiments, chaos_args
 from ..cluster import RegionalCluster, cluster_args
 from ..connectivity import RegionalTransit, transit_args
+from ..dashboards import RegionalDashboard, dashboard_args
 from ..gitops import ArgoCdIdentity, identity_args
 from ..logs_key import logs_kms_key
 from ..naming import RegionContext
@@ -62,5 +63,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.chaos = ChaosExperiments(ctx.name("chaos"), chaos, w.in_region) if chaos else None
         scaling = scaling_args(spec, w)
         self.scaling = RegionalScaling(ctx.name("scaling"), scaling, w.in_region) if scaling else None
+        dashboard = dashboard_args(spec, w, self.scaling.web_acl if self.scaling else None)
+        self.dashboard = RegionalDashboard(ctx.name("dashboard"), dashboard, w.in_region) if dashboard else None
         self.wiring = w
         self.register_outputs({"vpcId": self.network.vpc.id, "cidr": str(spec.plan[ctx.region].cidr)})

@@ -56,6 +56,7 @@ READ_DATE = "2026-11-26"
 # Pulumi token -> terraform-provider-aws resource (pulumi-aws provider/resources.go's mapping).
 AWS_TYPES = {
     "aws:autoscaling/schedule:Schedule": "aws_autoscaling_schedule",
+    "aws:cloudwatch/dashboard:Dashboard": "aws_cloudwatch_dashboard",
     "aws:cloudwatch/eventRule:EventRule": "aws_cloudwatch_event_rule",
     "aws:cloudwatch/eventTarget:EventTarget": "aws_cloudwatch_event_target",
     "aws:cloudwatch/logGroup:LogGroup": "aws_cloudwatch_log_group",

@@ -1,0 +1,68 @@
+"""Observability: a CloudWatch dashboard per region, generated from the same objects the rest of
+the platform uses, so every SLO has a picture: each SLO's alarm (its signal against its
+objective, and its state), the transit gateway's traffic, and what the WAF blocks.
+
+The worked example of a regional capability: its config section (components/config, `observability`),
+this module (args builder + component), one line in components/platform/region.py, its tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .naming import RegionContext
+from .stack import StackSpec
+from .wiring import RegionWiring
+
+
+@dataclass(frozen=True)
+class DashboardArgs:
+    ctx: RegionContext
+    alarm_arns: dict  # SLO name -> alarm ARN
+    tgw_id: pulumi.Input[str]
+    web_acl_name: Optional[pulumi.Input[str]] = None  # the region's WAF Web ACL, if any
+
+
+def dashboard_args(spec: StackSpec, w: RegionWiring, web_acl: Optional[aws.wafv2.WebAcl]) -> Optional[DashboardArgs]:
+    obs = spec.config.observability
+    if obs is None or not obs.dashboards:
+        return None
+    return DashboardArgs(ctx=w.ctx, alarm_arns={n: a.arn for n, a in w.slo.alarms.items()} if w.slo else {},
+                         tgw_id=w.transit.tgw.id, web_acl_name=web_acl.name if web_acl is not None else None)
+
+
+def dashboard_body(region: str, alarm_arns: dict[str, str], tgw_id: str, web_acl_name: Optional[str]) -> str:
+    """CloudWatch dashboard body (CloudWatch API reference, "Dashboard Body Structure and Syntax"):
+    one alarm widget per SLO, then the TGW's bytes in/out, then the WAF's blocked requests."""
+    widgets = []
+    y = 0
+    for i, (name, arn) in enumerate(sorted(alarm_arns.items())):
+        widgets.append({"type": "alarm", "x": (i % 2) * 12, "y": y + (i // 2) * 6, "width": 12, "height": 6,
+                        "properties": {"title": f"SLO {name}", "alarms": [arn]}})
+    y += ((len(alarm_arns) + 1) // 2) * 6
+    widgets.append({"type": "metric", "x": 0, "y": y, "width": 12, "height": 6, "properties": {
+        "title": "Transit gateway traffic", "region": region, "view": "timeSeries", "stat": "Sum", "period": 300,
+        "metrics": [["AWS/TransitGateway", "BytesIn", "TransitGateway", tgw_id],
+                    ["AWS/TransitGateway", "BytesOut", "TransitGateway", tgw_id]]}})
+    if web_acl_name:
+        widgets.append({"type": "metric", "x": 12, "y": y, "width": 12, "height": 6, "properties": {
+            "title": "WAF blocked requests", "region": region, "view": "timeSeries", "stat": "Sum", "period": 300,
+            "metrics": [["AWS/WAFV2", "BlockedRequests", "WebACL", web_acl_name, "Region", region, "Rule", "ALL"]]}})
+    return json.dumps({"widgets": widgets}, sort_keys=True)
+
+
+class RegionalDashboard(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DashboardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:dashboards:RegionalDashboard", name, None, opts)
+        ctx = args.ctx
+        arns = dict(sorted(args.alarm_arns.items()))
+        body = pulumi.Output.all(list(arns.values()), args.tgw_id, args.web_acl_name).apply(
+            lambda v: dashboard_body(ctx.region, dict(zip(arns, v[0])), v[1], v[2]))
+        self.dashboard = aws.cloudwatch.Dashboard(
+            ctx.name("dashboard"), dashboard_name=f"{ctx.environment}-{ctx.code}-platform", dashboard_body=body,
+            opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"dashboardName": self.dashboard.dashboard_name})
