@@ -20,7 +20,7 @@ from .iam import pod_identity_trust
 from .naming import RegionContext
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AddonIdentity:
     namespace: str
     service_accounts: tuple[str, ...]
@@ -28,7 +28,7 @@ class AddonIdentity:
     role_arn: Optional[pulumi.Input[str]] = None  # an existing role instead of a new one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AddonSpec:
     name: str  # short name, unique per cluster: "argocd", "karpenter", ...
     chart: str
@@ -44,7 +44,7 @@ class AddonSpec:
     skip_crds: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AddonArgs:
     ctx: RegionContext
     cluster: RegionalCluster

@@ -36,7 +36,7 @@ POD_RBAC_RULES = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExperimentArgs:
     key: str  # unique name in the stack
     scenario: str
@@ -45,14 +45,14 @@ class ExperimentArgs:
     stop_on: tuple[str, ...]  # SLO names
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GameDayArgs:
     cron: str
     time_zone: str
     experiments: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChaosArgs:
     ctx: RegionContext
     experiments: tuple[ExperimentArgs, ...]
@@ -103,7 +103,8 @@ def chaos_args(spec: StackSpec, w: RegionWiring) -> Optional[ChaosArgs]:
         ctx=ctx, experiments=experiments, log_retention_days=cfg.chaos.log_retention_days,
         facts=region_facts(spec, w), alarm_arns={n: a.arn for n, a in w.slo.alarms.items()},
         logs_kms_key_arn=w.logs_key.arn, k8s_provider=w.cluster.k8s_provider, cluster=w.cluster.cluster,
-        game_day=GameDayArgs(gd.cron, gd.time_zone or region_time_zone(ctx.region), tuple(gd.scenarios)) if gd else None)
+        game_day=GameDayArgs(cron=gd.cron, time_zone=gd.time_zone or region_time_zone(ctx.region),
+                             experiments=tuple(gd.scenarios)) if gd else None)
 
 
 class ChaosExperiments(pulumi.ComponentResource):

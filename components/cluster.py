@@ -34,7 +34,7 @@ COLOURS = ("blue", "green")
 IDLE_TAINT = {"key": "platform/idle", "value": "true", "effect": "NO_SCHEDULE"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NodeGroupArgs:
     name: str
     instance_types: tuple[str, ...]
@@ -47,7 +47,7 @@ class NodeGroupArgs:
     taints: tuple = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClusterArgs:
     ctx: RegionContext
     provider: aws.Provider

@@ -28,7 +28,7 @@ def cidr_slug(cidr: str) -> str:
     return cidr.replace(".", "-").replace("/", "-")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteLink:
     """An on-prem site whose VPN and/or Direct Connect terminate in this region."""
     name: str
@@ -39,7 +39,7 @@ class SiteLink:
     dx_allowed_prefixes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ResolverArgs:
     dns_servers: tuple[str, ...]
     domains: tuple[str, ...]
@@ -48,7 +48,7 @@ class ResolverArgs:
     on_prem_cidrs: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransitArgs:
     ctx: RegionContext
     asn: int
@@ -271,7 +271,7 @@ class RegionalTransit(pulumi.ComponentResource):
                 tags=ctx.tags("resolver-in"), opts=child)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PeerEnd:
     ctx: RegionContext
     provider: aws.Provider
@@ -279,7 +279,7 @@ class PeerEnd:
     routes: tuple[Destination, ...]  # destinations this side reaches through the peering
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PeeringArgs:
     requester: PeerEnd
     accepter: PeerEnd

@@ -19,7 +19,7 @@ from .stack import StackSpec
 from .wiring import RegionWiring
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DashboardArgs:
     ctx: RegionContext
     alarm_arns: dict  # SLO name -> alarm ARN

@@ -35,7 +35,7 @@ ARGOCD_SERVICE_ACCOUNTS = ("argocd-application-controller", "argocd-server", "ar
 IN_CLUSTER = "https://kubernetes.default.svc"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IdentityArgs:
     ctx: RegionContext  # the hub region's: the roles are global, named once per environment
 
@@ -43,7 +43,7 @@ class IdentityArgs:
 def identity_args(spec: StackSpec, w: RegionWiring) -> Optional[IdentityArgs]:
     """Only the hub of a GitOps stack owns Argo CD's roles; spokes are handed the access role."""
     cfg = spec.config
-    return IdentityArgs(w.ctx) if cfg.gitops is not None and w.ctx.region == cfg.hub.name else None
+    return IdentityArgs(ctx=w.ctx) if cfg.gitops is not None and w.ctx.region == cfg.hub.name else None
 
 
 class ArgoCdIdentity(pulumi.ComponentResource):
@@ -71,7 +71,7 @@ class ArgoCdIdentity(pulumi.ComponentResource):
         self.register_outputs({"hubRoleArn": self.hub_role.arn, "spokeAccessRoleArn": self.spoke_access_role.arn})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SsoArgs:
     issuer: str
     client_id: str
@@ -80,7 +80,7 @@ class SsoArgs:
     default_role: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProjectArgs:
     name: str
     description: str
@@ -88,7 +88,7 @@ class ProjectArgs:
     namespaces: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GitOpsArgs:
     hub_ctx: RegionContext
     hub_provider: aws.Provider
@@ -147,7 +147,7 @@ def argocd_addon(a: GitOpsArgs) -> AddonSpec:
         name="argocd", chart="argo-cd", repository=a.chart_repository, version=a.chart_version,
         # Every value is reviewable (HA, RBAC, SSO): the one secret lives in its own Secret.
         namespace=NAMESPACE, values=argocd_values(a), timeout_seconds=900,
-        identity=AddonIdentity(NAMESPACE, ARGOCD_SERVICE_ACCOUNTS, role_arn=a.identity.hub_role.arn),
+        identity=AddonIdentity(namespace=NAMESPACE, service_accounts=ARGOCD_SERVICE_ACCOUNTS, role_arn=a.identity.hub_role.arn),
     )
 
 
@@ -195,7 +195,8 @@ class GitOpsHub(pulumi.ComponentResource):
             self.cluster_secrets.append(self._cluster_secret(
                 spoke.cluster_name, spoke.endpoint, spoke, region, "spoke", after_argocd))
 
-        platform = ProjectArgs("platform", "Cluster add-ons and the app-of-apps", (a.repo_url,), ("*",))
+        platform = ProjectArgs(name="platform", description="Cluster add-ons and the app-of-apps",
+                               source_repos=(a.repo_url,), namespaces=("*",))
         for project in (platform, *a.projects):
             self._project(project, cluster_wide=project.name == "platform", opts=after_argocd)
         self.app_of_apps = k8s.apiextensions.CustomResource(

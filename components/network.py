@@ -21,7 +21,7 @@ from .wiring import RegionWiring
 GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NetworkArgs:
     ctx: RegionContext
     plan: VpcPlan

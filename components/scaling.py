@@ -40,7 +40,7 @@ INTERRUPTION_EVENTS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScheduleArgs:
     name: str
     cron: str
@@ -51,7 +51,7 @@ class ScheduleArgs:
     desired: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ScalingArgs:
     ctx: RegionContext
     provider: aws.Provider
@@ -238,14 +238,14 @@ class RegionalScaling(pulumi.ComponentResource):
                         "rbac": {"serviceAccount": {"name": "cluster-autoscaler"}},
                         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste",
                                       "skip-nodes-with-system-pods": False}},
-                identity=AddonIdentity("kube-system", ("cluster-autoscaler",),
+                identity=AddonIdentity(namespace="kube-system", service_accounts=("cluster-autoscaler",),
                                        policy=cluster_autoscaler_policy(a))),
                 a.provider, opts=pulumi.ResourceOptions(parent=self))
         if a.keda_version:
             keda = _addon(ctx, a, AddonSpec(
                 name="keda", chart="keda", repository=KEDA_REPO, version=a.keda_version, namespace="keda",
                 values={"serviceAccount": {"operator": {"name": "keda-operator"}}},
-                identity=AddonIdentity("keda", ("keda-operator",), policy=policy_document(KEDA_STATEMENTS))),
+                identity=AddonIdentity(namespace="keda", service_accounts=("keda-operator",), policy=policy_document(KEDA_STATEMENTS))),
                 a.provider, opts=pulumi.ResourceOptions(parent=self))
             self.addons["keda"] = keda
             # Apps' ScaledObjects read the SLO metrics with the operator's pod identity.
@@ -294,7 +294,7 @@ class RegionalScaling(pulumi.ComponentResource):
             namespace="kube-system", skip_crds=True,
             values={"settings": {"clusterName": name, "interruptionQueue": queue.name, "isolatedVPC": a.isolated},
                     "serviceAccount": {"name": "karpenter"}, "replicas": 2 if a.ha else 1},
-            identity=AddonIdentity("kube-system", ("karpenter",), policy=karpenter_policy(a, queue.arn))),
+            identity=AddonIdentity(namespace="kube-system", service_accounts=("karpenter",), policy=karpenter_policy(a, queue.arn))),
             a.provider, opts=pulumi.ResourceOptions(parent=self), after=[crds.release])
         self.addons["karpenter"] = addon
         # Karpenter launches nodes with this profile (EC2NodeClass spec.instanceProfile) instead of

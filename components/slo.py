@@ -15,7 +15,7 @@ from .stack import StackSpec
 from .wiring import RegionWiring
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SloArgs:
     name: str
     kind: str  # latency | errorRate | custom
@@ -62,7 +62,7 @@ def alerts_key_policy(account: str, partition: str) -> str:
     ])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SloAlarmsArgs:
     ctx: RegionContext
     slos: tuple[SloArgs, ...]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # components import this module; the types are for readers an
     from .slo import SloAlarms
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegionWiring:
     ctx: RegionContext
     account: pulumi.Output[str]  # the account the region's provider deploys into

@@ -25,7 +25,7 @@ from ..wiring import RegionWiring
 from .providers import account_of, regional_provider
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegionArgs:
     spec: StackSpec
     ctx: RegionContext
