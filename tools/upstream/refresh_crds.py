@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from tools.upstream.gitread import git
 
 DATA = Path(__file__).resolve().parent / "data" / "crds"
 
@@ -47,11 +48,6 @@ _DIRECTIVE_LINE = re.compile(r"^\s*\{\{.*\}\}\s*$")
 _INLINE = re.compile(r"\{\{.*?\}\}")
 
 
-def git(path: str, *args: str) -> str:
-    out = subprocess.run(["git", "-C", path, *args], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(f"git -C {path} {' '.join(args)}: {out.stderr.strip()}")
-    return out.stdout
 
 
 def untemplate(text: str) -> str:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from tools.upstream.gitread import git
 
 DATA = Path(__file__).resolve().parent / "data" / "helm"
 
@@ -74,11 +75,6 @@ _WITH = re.compile(r"with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*-?\}\}
 _DOT_WHOLE = re.compile(r"toYaml\s+\.\s*[|}]|range\s+\$[A-Za-z0-9_]*\s*,\s*\$[A-Za-z0-9_]*\s*:=\s*\.\s*-?\}\}")
 
 
-def git(path: str, *args: str) -> str:
-    out = subprocess.run(["git", "-C", path, *args], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(f"git -C {path} {' '.join(args)}: {out.stderr.strip()}")
-    return out.stdout
 
 
 def tree(value) -> dict:

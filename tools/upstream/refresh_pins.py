@@ -29,11 +29,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from tools.upstream.gitread import git
 
 DATA = Path(__file__).resolve().parent / "data" / "pins"
 
@@ -106,11 +107,6 @@ CDK_MINOR_FLOOR = (1, 31)
 _CDK_ROW = re.compile(r"KubernetesVersion\.V1_(\d+)\s*,\s*\"(v\d+\.\d+\.\d+-eksbuild\.\d+)\"")
 
 
-def git(path: str, *args: str) -> str:
-    out = subprocess.run(["git", "-C", path, *args], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(f"git -C {path} {' '.join(args)}: {out.stderr.strip()}")
-    return out.stdout
 
 
 def vkey(v: str) -> tuple[int, ...]:
