@@ -184,7 +184,7 @@ def test_node_autoscaler_and_keda_are_pinned_add_ons_with_pod_identity(stack, au
 
 def test_karpenter_has_its_interruption_queue_rules_and_discovery_tags():
     r = shipped("prod")
-    queues = r.of_type("aws:sqs/queue:Queue")
+    queues = [q for q in r.of_type("aws:sqs/queue:Queue") if q.inputs["name"].endswith("-karpenter")]
     rules = r.of_type("aws:cloudwatch/eventRule:EventRule")
     targets = r.of_type("aws:cloudwatch/eventTarget:EventTarget")
     assert len(queues) == 3 and len(rules) == 15
@@ -288,7 +288,7 @@ def test_alarm_topics_use_a_key_cloudwatch_may_use(stack):
     """aws/sns would silently stop alarms from publishing; the topic key must name CloudWatch."""
     r = shipped(stack)
     keys = {k.outputs["arn"]: k for k in r.of_type("aws:kms/key:Key")}
-    for topic in r.of_type("aws:sns/topic:Topic"):
+    for topic in [t for t in r.of_type("aws:sns/topic:Topic") if t.inputs["name"].endswith("-slo-alerts")]:
         key = keys[topic.inputs["kmsMasterKeyId"]]
         statements = json.loads(key.inputs["policy"])["Statement"]
         assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} and "kms:GenerateDataKey*" in s["Action"]

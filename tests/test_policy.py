@@ -122,6 +122,10 @@ CASES = [
     ("argocd-sso-no-local-admin", "kubernetes:helm.sh/v3:Release", {**ARGOCD(), "values": "[secret]"}, ARGOCD()),
     ("argocd-ha", "kubernetes:helm.sh/v3:Release", ARGOCD(replicas=1), ARGOCD()),
     ("argocd-ha", "kubernetes:helm.sh/v3:Release", ARGOCD(redis_ha=False), ARGOCD()),
+    ("sns-encrypted", "aws:sns/topic:Topic", {"name": "t", "tags": TAGS}, {"name": "t", "kmsMasterKeyId": "arn:k",
+                                                                          "tags": TAGS}),
+    ("sqs-encrypted", "aws:sqs/queue:Queue", {"name": "q", "tags": TAGS}, {"name": "q", "sqsManagedSseEnabled": True,
+                                                                         "tags": TAGS}),
     ("required-tags", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16", "tags": {"owner": "team"}},
      {"cidrBlock": "10.0.0.0/16", "tags": TAGS}),
 ]
@@ -182,6 +186,16 @@ def test_stack_rule_fis_alarms_exist(pack):
     assert [p for p, _ in stack(pack, [alarm, elsewhere])] == ["fis-alarms-in-stack"]
 
 
+def test_stack_rule_queues_fed_by_a_topic_have_a_dlq(pack):
+    queue = resource("aws:sqs/queue:Queue", {"name": "q", "kmsMasterKeyId": "arn:k", "tags": TAGS}, "queue")
+    sub = {**resource("aws:sns/topicSubscription:TopicSubscription", {"protocol": "sqs", "endpoint": "arn:q"}, "sub"),
+           "dependencies": [queue["urn"]], "propertyDependencies": {"endpoint": [queue["urn"]]}}
+    assert [p for p, _ in stack(pack, [queue, sub])] == ["sqs-fed-queues-have-dlq"]
+    with_dlq = {**queue, "inputs": {**queue["inputs"], "redrivePolicy": '{"deadLetterTargetArn": "arn:d"}'}}
+    assert stack(pack, [with_dlq, sub]) == []
+    assert stack(pack, [queue]) == [], "a queue no topic feeds (Karpenter's interruption queue) needs none"
+
+
 def _check(*args):
     return run_tool("tools.policy_check", *args)
 
@@ -193,7 +207,7 @@ def test_shipped_stacks_pass_with_no_mandatory_violation(tmp_path, stack_name):
     out = tmp_path / "violations.json"
     proc = _check("--preview-json", path, "--stack", stack_name, "--json", out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "global-platform-security: 21 policies" in proc.stdout, proc.stdout
+    assert "global-platform-security: 24 policies" in proc.stdout, proc.stdout
     assert "global-platform-readiness: 8 policies" in proc.stdout and "PASS" in proc.stdout, proc.stdout
     assert json.loads(out.read_text())["violations"] == []
 

@@ -17,6 +17,7 @@ from .connectivity import (ConnectivitySpec, DirectConnectSpec, OnPremSite, Reso
                            VpnSpec)
 from .engine import raw_from_engine_config, raw_from_pulumi
 from .errors import NAMESPACE, ConfigError, ConfigIssue
+from .data import DataSpec, MessagingSpec, QueueSpec, TopicSpec
 from .gitops import AppProjectSpec, ArgoCdSpec, GitOpsSpec, SsoSpec
 from .network import AIRGAP_ENDPOINTS, NetworkSpec
 from .observability import ObservabilitySpec
@@ -31,7 +32,7 @@ __all__ = [
     "LOG_RETENTION_DAYS", "NAMESPACE", "TOP_LEVEL_KEYS",
     "ConfigError", "ConfigIssue",
     "AddonVersions", "AppProjectSpec", "ArgoCdSpec", "BlueGreenSpec", "ChaosSpec", "ClusterSpec", "ConnectivitySpec",
-    "DirectConnectSpec", "GameDaySpec", "GitOpsSpec", "NetworkSpec", "ObservabilitySpec", "NodeGroupSpec", "OnPremSite", "ProxySpec",
+    "DirectConnectSpec", "GameDaySpec", "GitOpsSpec", "NetworkSpec", "ObservabilitySpec", "DataSpec", "MessagingSpec", "QueueSpec", "TopicSpec", "NodeGroupSpec", "OnPremSite", "ProxySpec",
     "RegionSpec", "ResolverSpec", "RetentionDays", "ScalingSpec", "ScenarioSpec", "ScheduleSpec", "SloSpec",
     "SsoSpec", "StackConfig", "TargetSelection", "TransitGatewaySpec", "VpnSpec", "WafSpec",
     "parse_stack_config", "plan_issues", "raw_from_engine_config", "raw_from_pulumi", "repeated", "semantic_issues",

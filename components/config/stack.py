@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional
 from pydantic import Field, ValidationError, field_validator
 
 from ..topology import derived_asn
-from . import chaos, cluster, connectivity, gitops, network, proxy, regions, scaling, slos
+from . import chaos, cluster, connectivity, data, gitops, network, proxy, regions, scaling, slos
 from .base import _Model, doc
 from .chaos import ChaosSpec
 from .cluster import ClusterSpec
@@ -16,6 +16,7 @@ from .connectivity import ConnectivitySpec
 from .errors import ConfigError, ConfigIssue, issues_from_validation
 from .gitops import GitOpsSpec
 from .network import AIRGAP_ENDPOINTS, NetworkSpec
+from .data import DataSpec
 from .observability import ObservabilitySpec
 from .proxy import ProxySpec
 from .regions import RegionSpec, one_hub_unique_names
@@ -48,6 +49,7 @@ class StackConfig(_Model):
         description="SLO alarms per region; the same objects stop chaos experiments and judge scaling")
     chaos: Optional[ChaosSpec] = Field(None, description="FIS experiment templates per scenario per region, game days")
     scaling: Optional[ScalingSpec] = Field(None, description="node autoscaler, KEDA, time-based scaling, WAF")
+    data: Optional[DataSpec] = Field(None, description="the data tier behind the clusters (SNS -> SQS push so far)")
     observability: Optional[ObservabilitySpec] = Field(
         default_factory=ObservabilitySpec, description="a dashboard per region; `null` turns it off",
         json_schema_extra=doc(default="dashboards on"))
@@ -107,6 +109,7 @@ SECTION_RULES: tuple[Callable[[StackConfig], list[ConfigIssue]], ...] = (
     slos.issues,
     chaos.issues,
     scaling.issues,
+    data.issues,
     network.database_tier_issues,
 )
 

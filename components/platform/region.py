@@ -15,6 +15,7 @@ from ..connectivity import RegionalTransit, transit_args
 from ..dashboards import RegionalDashboard, dashboard_args
 from ..gitops import ArgoCdIdentity, identity_args
 from ..logs_key import logs_kms_key
+from ..messaging import MessagingTier, messaging_args
 from ..naming import RegionContext
 from ..network import RegionalNetwork, network_args
 from ..scaling import RegionalScaling, scaling_args
@@ -63,6 +64,8 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.chaos = ChaosExperiments(ctx.name("chaos"), chaos, w.in_region) if chaos else None
         scaling = scaling_args(spec, w)
         self.scaling = RegionalScaling(ctx.name("scaling"), scaling, w.in_region) if scaling else None
+        messaging = messaging_args(spec, w)
+        self.messaging = MessagingTier(ctx.name("messaging"), messaging, w.in_region) if messaging else None
         dashboard = dashboard_args(spec, w, self.scaling.web_acl if self.scaling else None)
         self.dashboard = RegionalDashboard(ctx.name("dashboard"), dashboard, w.in_region) if dashboard else None
         self.wiring = w

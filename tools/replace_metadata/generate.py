@@ -110,6 +110,7 @@ AWS_TYPES = {
     "aws:route53/resolverRuleAssociation:ResolverRuleAssociation": "aws_route53_resolver_rule_association",
     "aws:scheduler/schedule:Schedule": "aws_scheduler_schedule",
     "aws:sns/topic:Topic": "aws_sns_topic",
+    "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
     "aws:sqs/queue:Queue": "aws_sqs_queue",
     "aws:sqs/queuePolicy:QueuePolicy": "aws_sqs_queue_policy",
     "aws:ssm/parameter:Parameter": "aws_ssm_parameter",
@@ -171,6 +172,9 @@ EKS_FLOWS = [
 FIELD_RENAMES = {
     # resources.go: "aws_cloudwatch_metric_alarm": {Fields: {"alarm_name": tfbridge.AutoName("name", 255, "-")}}
     ("aws_cloudwatch_metric_alarm", "alarm_name"): "name",
+    # TF docs sns_topic_subscription: `topic_arn` "ARN of the SNS topic to subscribe to"; pulumi_aws
+    # 7.51.1 sns/topic_subscription.py: `topic`, the same description, the only input naming the topic.
+    ("aws_sns_topic_subscription", "topic_arn"): "topic",
 }
 
 COMPONENT_NOTE = ("component resource: the engine never asks a provider to diff it, so it is never replaced "

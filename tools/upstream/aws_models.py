@@ -88,6 +88,7 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     # A scheduled action of an Auto Scaling group.
     "aws:autoscaling/schedule:Schedule": ("autoscaling", "PutScheduledUpdateGroupAction"),
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ("wafv2", "PutLoggingConfiguration"),
+    "aws:sns/topicSubscription:TopicSubscription": ("sns", "Subscribe"),
     # A queue policy is the queue's Policy attribute.
     "aws:sqs/queuePolicy:QueuePolicy": ("sqs", "SetQueueAttributes"),
     # One rule of a security group is one Authorize call with one IpPermission.
