@@ -51,6 +51,7 @@ class NodeGroupArgs:
 class ClusterArgs:
     ctx: RegionContext
     provider: aws.Provider
+    account: pulumi.Input[str]  # the account of the region's provider (the secrets key's policy)
     cluster_name: str
     version: str
     vpc_id: pulumi.Input[str]
@@ -84,7 +85,7 @@ def cluster_args(spec: StackSpec, w: RegionWiring) -> Optional[ClusterArgs]:
         ("podIdentityAgent", "pod_identity_agent"))}
     hub_cidr = str(spec.plan[cfg.hub.name].cidr)
     return ClusterArgs(
-        ctx=w.ctx, provider=w.provider, cluster_name=f"{cfg.environment}-{w.ctx.code}", version=cl.version,
+        ctx=w.ctx, provider=w.provider, account=w.account, cluster_name=f"{cfg.environment}-{w.ctx.code}", version=cl.version,
         vpc_id=w.network.vpc.id, worker_subnet_ids=[s.id for s in w.network.subnets["workers"]],
         private_endpoint_only=cl.endpoint_access == "private",
         public_access_cidrs=tuple(str(c) for c in cl.public_access_cidrs),
@@ -154,11 +155,11 @@ class RegionalCluster(pulumi.ComponentResource):
         # An explicit key policy (the default one, written out: the account administers the key
         # and grants its use through IAM, as EKS envelope encryption expects), so what the key
         # allows is reviewable in the plan rather than implied.
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.secrets_key = aws.kms.Key(
             ctx.name("eks-secrets"), description=f"EKS secrets encryption for {a.cluster_name}",
             enable_key_rotation=True, deletion_window_in_days=30, tags=ctx.tags("eks-secrets"),
-            policy=account.apply(lambda acct: document([key_admin_statement(acct, partition)])), opts=stateful)
+            policy=pulumi.Output.from_input(a.account).apply(
+                lambda acct: document([key_admin_statement(acct, partition)])), opts=stateful)
         aws.kms.Alias(ctx.name("eks-secrets"), name=f"alias/global-platform/{a.cluster_name}/secrets",
                       target_key_id=self.secrets_key.key_id, opts=child)
         # Pre-created so EKS writes into it: the group EKS creates by itself never expires.

@@ -53,6 +53,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from tools.cli import Parser, quiet_on_closed_pipe
+from tools.offline import OfflineError
+from tools.plan_json import load_preview_json
 
 MAPPING_DIR = Path(__file__).resolve().parent / "tf_mapping"
 EVIDENCE_PATH = MAPPING_DIR / "evidence.json"
@@ -585,16 +587,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     quiet_on_closed_pipe()
     args = parse_args(argv)
     try:
-        try:
-            preview = json.loads(args.preview_json.read_text())
-        except FileNotFoundError:
-            raise ExportError(f"{args.preview_json}: not found") from None
-        except json.JSONDecodeError as err:
-            raise ExportError(f"{args.preview_json}: not valid JSON (line {err.lineno}: {err.msg})") from None
-        if not isinstance(preview, dict):
-            raise ExportError(f"{args.preview_json}: expected a JSON object")
-        plan, report = export(preview)
-    except ExportError as err:
+        plan, report = export(load_preview_json(args.preview_json))
+    except (ExportError, OfflineError) as err:
         print(f"export_tfplan: {err}", file=sys.stderr)
         return 2
     args.out.parent.mkdir(parents=True, exist_ok=True)

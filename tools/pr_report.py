@@ -58,7 +58,7 @@ def _changes(preview: dict) -> list[str]:
             out.append(f"{OP_SYMBOL[s['op']]} {s['op']} {s['urn'].rsplit('::', 1)[-1]} "
                        f"[{s['urn'].split('::')[2].split('$')[-1]}]{why}")
             if s["op"] in ("update", "replace"):
-                out += [line.replace("      ", "    ", 1) for line in change_lines(s)]
+                out += change_lines(s, indent="    ")
     if len(steps) > shown:
         out.append(f"... and {len(steps) - shown} more (see the plan artifact)")
     return out + ["```", "</details>"]

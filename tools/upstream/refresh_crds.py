@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from tools.upstream.gitread import git
+from tools.upstream.gitread import checkouts, git
 
 DATA = Path(__file__).resolve().parent / "data" / "crds"
 
@@ -84,8 +84,8 @@ def extract(path: str, repo: str, tag: str, files: list[str]) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    given = dict(a.split("=", 1) for a in argv if "=" in a)
-    if not given or len(given) != len(argv):
+    given = checkouts(argv)
+    if given is None:
         print(__doc__, file=sys.stderr)
         return 2
     DATA.mkdir(parents=True, exist_ok=True)
