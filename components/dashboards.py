@@ -24,7 +24,10 @@ class DashboardArgs:
     ctx: RegionContext
     alarm_arns: dict  # SLO name -> alarm ARN
     tgw_id: pulumi.Input[str]
-    web_acl_name: Optional[pulumi.Input[str]] = None  # the region's WAF Web ACL, if any
+    # The WebACL dimension of AWS/WAFV2 metrics is the ACL's visibility-config metric name, not its
+    # name (CloudFormation reference, AWS::WAFv2::WebACL VisibilityConfig: "MetricName - A name of the
+    # Amazon CloudWatch metric dimension"); Rule=ALL is the whole ACL.
+    web_acl_metric: Optional[pulumi.Input[str]] = None
 
 
 def dashboard_args(spec: StackSpec, w: RegionWiring, web_acl: Optional[aws.wafv2.WebAcl]) -> Optional[DashboardArgs]:
@@ -32,10 +35,11 @@ def dashboard_args(spec: StackSpec, w: RegionWiring, web_acl: Optional[aws.wafv2
     if obs is None or not obs.dashboards:
         return None
     return DashboardArgs(ctx=w.ctx, alarm_arns={n: a.arn for n, a in w.slo.alarms.items()} if w.slo else {},
-                         tgw_id=w.transit.tgw.id, web_acl_name=web_acl.name if web_acl is not None else None)
+                         tgw_id=w.transit.tgw.id,
+                         web_acl_metric=web_acl.visibility_config.metric_name if web_acl is not None else None)
 
 
-def dashboard_body(region: str, alarm_arns: dict[str, str], tgw_id: str, web_acl_name: Optional[str]) -> str:
+def dashboard_body(region: str, alarm_arns: dict[str, str], tgw_id: str, web_acl_metric: Optional[str]) -> str:
     """CloudWatch dashboard body (CloudWatch API reference, "Dashboard Body Structure and Syntax"):
     one alarm widget per SLO, then the TGW's bytes in/out, then the WAF's blocked requests."""
     widgets = []
@@ -48,10 +52,10 @@ def dashboard_body(region: str, alarm_arns: dict[str, str], tgw_id: str, web_acl
         "title": "Transit gateway traffic", "region": region, "view": "timeSeries", "stat": "Sum", "period": 300,
         "metrics": [["AWS/TransitGateway", "BytesIn", "TransitGateway", tgw_id],
                     ["AWS/TransitGateway", "BytesOut", "TransitGateway", tgw_id]]}})
-    if web_acl_name:
+    if web_acl_metric:
         widgets.append({"type": "metric", "x": 12, "y": y, "width": 12, "height": 6, "properties": {
             "title": "WAF blocked requests", "region": region, "view": "timeSeries", "stat": "Sum", "period": 300,
-            "metrics": [["AWS/WAFV2", "BlockedRequests", "WebACL", web_acl_name, "Region", region, "Rule", "ALL"]]}})
+            "metrics": [["AWS/WAFV2", "BlockedRequests", "WebACL", web_acl_metric, "Region", region, "Rule", "ALL"]]}})
     return json.dumps({"widgets": widgets}, sort_keys=True)
 
 
@@ -60,7 +64,7 @@ class RegionalDashboard(pulumi.ComponentResource):
         super().__init__("global-platform:dashboards:RegionalDashboard", name, None, opts)
         ctx = args.ctx
         arns = dict(sorted(args.alarm_arns.items()))
-        body = pulumi.Output.all(list(arns.values()), args.tgw_id, args.web_acl_name).apply(
+        body = pulumi.Output.all(list(arns.values()), args.tgw_id, args.web_acl_metric).apply(
             lambda v: dashboard_body(ctx.region, dict(zip(arns, v[0])), v[1], v[2]))
         self.dashboard = aws.cloudwatch.Dashboard(
             ctx.name("dashboard"), dashboard_name=f"{ctx.environment}-{ctx.code}-platform", dashboard_body=body,

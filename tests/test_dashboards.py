@@ -36,7 +36,9 @@ def test_every_region_has_a_dashboard_with_its_own_slos_tgw_and_waf(stack):
         waf = [m for m in metrics if m[0] == "AWS/WAFV2"]
         assert bool(waf) == (region in acls), dash.urn
         if waf:
-            assert waf[0][3] == acls[region][0].inputs["name"] and waf[0][5] == region, dash.urn
+            # The WebACL dimension is the ACL's metric name (VisibilityConfig), not its name.
+            assert waf[0][3] == acls[region][0].inputs["visibilityConfig"]["metricName"], dash.urn
+            assert waf[0][3] != acls[region][0].inputs["name"] and waf[0][5] == region, dash.urn
         assert all(w["properties"].get("region", region) == region for w in widgets), dash.urn
 
 
