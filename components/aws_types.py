@@ -72,7 +72,10 @@ def _resource_fields(type_token: str) -> Optional[dict[str, Optional[type]]]:
     cls = resource_class(type_token)
     if cls is None:
         return None
-    args_cls = getattr(importlib.import_module(cls.__module__), f"{cls.__name__}Args", None)
+    module = importlib.import_module(cls.__module__)
+    # Where `<Name>Args` is already an input type of the package (s3's BucketVersioningArgs is the
+    # legacy Bucket's versioning block), the SDK names the resource's args `<Name>InitArgs`.
+    args_cls = getattr(module, f"{cls.__name__}InitArgs", None) or getattr(module, f"{cls.__name__}Args", None)
     return _fields(args_cls) if args_cls is not None else None
 
 

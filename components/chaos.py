@@ -14,6 +14,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .chaos_library import POD_SERVICE_ACCOUNT, SCENARIOS, TARGET_KEYS, Plan, RegionFacts
+from .config.chaos import data_target_in
 from .iam import policy_document, service_trust
 from .ipam import AZ_LETTERS
 from .naming import RegionContext, partition_of
@@ -87,6 +88,10 @@ def region_facts(spec: StackSpec, w: RegionWiring) -> RegionFacts:
             lambda v: f"arn:{p}:ec2:{ctx.region}:{v[0]}:transit-gateway-route-table/{v[1]}"),
         node_role_arn=cl.node_role.arn,
         peer_regions=peers,
+        az_names=tuple(net.az_names),
+        aurora_cluster_arn=w.database.cluster.arn if w.database and not w.database.is_global_secondary else None,
+        cache_group_arn=w.cache.replication_group.arn if w.cache else None,
+        cache_target_tag=w.cache.target_tag if w.cache else None,
     )
 
 
@@ -97,7 +102,10 @@ def chaos_args(spec: StackSpec, w: RegionWiring) -> Optional[ChaosArgs]:
         return None
     experiments = tuple(ExperimentArgs(
         key=sc.key, scenario=sc.scenario, parameters=dict(sc.parameters), selection=sc.selection.fis(),
-        stop_on=tuple(sc.stop_on or ())) for sc in cfg.chaos.scenarios if ctx.region in (sc.regions or [ctx.region]))
+        stop_on=tuple(sc.stop_on or ())) for sc in cfg.chaos.scenarios
+        if ctx.region in (sc.regions or [ctx.region])
+        # data-tier scenarios run where their target is (config rules refuse explicit regions without one)
+        and (SCENARIOS[sc.scenario].needs is None or data_target_in(cfg, SCENARIOS[sc.scenario].needs, ctx.region)))
     gd = cfg.chaos.game_day
     return ChaosArgs(
         ctx=ctx, experiments=experiments, log_retention_days=cfg.chaos.log_retention_days,

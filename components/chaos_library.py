@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+from .ipam import AZ_LETTERS
+
 POD_SERVICE_ACCOUNT = "fis-experiment"  # the Kubernetes identity FIS pod actions run as
 
 # The target key FIS expects for each action.
@@ -22,6 +24,8 @@ TARGET_KEYS = {
     "aws:fis:inject-api-throttle-error": "Roles",
     "aws:network:transit-gateway-disrupt-cross-region-connectivity": "TransitGateways",
     "aws:ec2:send-spot-instance-interruptions": "SpotInstances",
+    "aws:rds:failover-db-cluster": "Clusters",
+    "aws:elasticache:replicationgroup-interrupt-az-power": "ReplicationGroups",
 }
 
 
@@ -46,6 +50,10 @@ class RegionFacts:
     tgw_route_table_arn: Any
     node_role_arn: Any
     peer_regions: tuple[str, ...]  # regions this one peers with
+    az_names: tuple = ()  # the region's AZ names (Outputs), in slot order a, b, c
+    aurora_cluster_arn: Any = None  # a cluster with a writer to fail over (not a global secondary)
+    cache_group_arn: Any = None  # the replication group (Multi-AZ)
+    cache_target_tag: Optional[tuple[str, str]] = None  # the tag FIS selects the replication group by
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Scenario:
     selection_modes: tuple[str, ...] = ("ALL", "COUNT", "PERCENT")
     needs_peering: bool = False
     summary: str = ""
+    needs: Optional[str] = None  # a data section the scenario acts on ("aurora", "cache")
 
     def resolved(self, given: dict) -> dict:
         out = {}
@@ -122,6 +131,8 @@ class Scenario:
                 raise ScenarioError("parameters.peerRegion", f"'{peer}' is not one of this stack's regions")
         if self.name.startswith("pod-") and cfg.cluster is None:
             raise ScenarioError("scenario", f"'{self.name}' needs clusters")
+        if self.needs and (cfg.data is None or getattr(cfg.data, self.needs) is None):
+            raise ScenarioError("scenario", f"'{self.name}' acts on data.{self.needs}, which this stack does not have")
 
 
 def _minutes(m: int) -> str:
@@ -249,6 +260,50 @@ def _spot_interruption(p: dict, f: RegionFacts) -> Plan:
     )
 
 
+def _aurora_failover(p: dict, f: RegionFacts) -> Plan:
+    # FIS user guide, actions reference: aws:rds:failover-db-cluster takes no parameters; its
+    # target type aws:rds:cluster; permissions rds:FailoverDBCluster, rds:DescribeDBClusters,
+    # tag:GetResources (aws-samples/fis-template-library aurora-cluster-failover). IAM allows
+    # the first two on the cluster's ARN (Service Authorization Reference, Amazon RDS).
+    return Plan(
+        description=f"Fail the Aurora cluster in {f.region} over to a reader",
+        action_id="aws:rds:failover-db-cluster",
+        target_type="aws:rds:cluster",
+        resource_arns=[f.aurora_cluster_arn],
+        action_parameters={},
+        statements=[
+            {"Effect": "Allow", "Action": ["rds:DescribeDBClusters", "rds:FailoverDBCluster"],
+             "Resource": [f.aurora_cluster_arn]},
+            {"Effect": "Allow", "Action": ["tag:GetResources"], "Resource": "*"},
+        ],
+    )
+
+
+def _cache_az_power(p: dict, f: RegionFacts) -> Plan:
+    # FIS user guide: aws:elasticache:replicationgroup-interrupt-az-power takes `duration`; its
+    # target aws:elasticache:replicationgroup needs the target parameter
+    # availabilityZoneIdentifier (one AZ per group); the group must be Multi-AZ. Selected by a
+    # tag the replication group carries (the AZ Availability: Power Interruption scenario selects
+    # ElastiCache by tag too); IAM allows both actions on the replication group's ARN.
+    az = f.az_names[AZ_LETTERS.index(p["az"])] if p["az"] in AZ_LETTERS[:len(f.az_names)] else None
+    key, value = f.cache_target_tag or ("", "")
+    return Plan(
+        description=f"Cut power to the cache's nodes in AZ slot {p['az']} of {f.region} for "
+                    f"{p['durationMinutes']} minutes",
+        action_id="aws:elasticache:replicationgroup-interrupt-az-power",
+        target_type="aws:elasticache:replicationgroup",
+        resource_tags={key: value},
+        target_parameters={"availabilityZoneIdentifier": az},
+        action_parameters={"duration": _minutes(p["durationMinutes"])},
+        statements=[
+            {"Effect": "Allow", "Action": ["elasticache:DescribeReplicationGroups",
+                                           "elasticache:InterruptClusterAzPower"],
+             "Resource": [f.cache_group_arn]},
+            {"Effect": "Allow", "Action": ["tag:GetResources"], "Resource": "*"},
+        ],
+    )
+
+
 _POD = {"namespace": Param(required=True, kind=str), "labelSelector": Param(required=True, kind=str),
         "durationMinutes": Param(5, 1, 720)}
 
@@ -257,7 +312,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              {"instanceTerminationPercentage": Param(20, 1, 100)}, _nodegroup_termination,
              summary="terminate a share of the active node group's instances"),
     Scenario("az-network-disruption", "aws:network:disrupt-connectivity",
-             {"az": Param("a", choices=("a", "b", "c"), kind=str), "durationMinutes": Param(5, 1, 720),
+             {"az": Param("a", choices=tuple(AZ_LETTERS), kind=str), "durationMinutes": Param(5, 1, 720),
               "scope": Param("all", choices=("all", "availability-zone", "s3", "dynamodb", "prefix-list"), kind=str)},
              _az_network_disruption, selection_modes=("ALL",), summary="cut every subnet of one AZ slot"),
     Scenario("pod-cpu-stress", "aws:eks:pod-cpu-stress", {**_POD, "percent": Param(80, 1, 100)},
@@ -289,6 +344,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("spot-interruption", "aws:ec2:send-spot-instance-interruptions",
              {"minutesBeforeInterruption": Param(2, 2, 15)}, _spot_interruption,
              summary="send two-minute spot interruption notices"),
+    Scenario("aurora-failover", "aws:rds:failover-db-cluster", {}, _aurora_failover, selection_modes=("ALL",),
+             needs="aurora", summary="fail the Aurora cluster over to a reader (primary clusters only)"),
+    Scenario("cache-az-power", "aws:elasticache:replicationgroup-interrupt-az-power",
+             {"az": Param("a", choices=tuple(AZ_LETTERS), kind=str), "durationMinutes": Param(10, 1, 720)},
+             _cache_az_power, selection_modes=("ALL",), needs="cache",
+             summary="cut power to the cache nodes in one AZ slot"),
 ]}
 
 ACTION_IDS = frozenset(s.action_id for s in SCENARIOS.values())

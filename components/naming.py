@@ -76,6 +76,29 @@ class RegionContext:
         return f"{reverse}.{self.region}.{short}"
 
 
+# Data-tier identifiers: fixed by config, so SLO alarms and chaos experiments can name them
+# before the resources exist.
+def aurora_cluster_id(ctx: RegionContext) -> str:
+    return f"{ctx.environment}-{ctx.code}-aurora"
+
+
+def cache_group_id(ctx: RegionContext) -> str:
+    return f"{ctx.environment}-{ctx.code}-cache"
+
+
+def cache_member_ids(group_id: str, shards: int, replicas_per_shard: int) -> tuple[str, ...]:
+    """The node clusters ElastiCache names inside a replication group: `<group>-001`, ... with
+    cluster mode off; `<group>-0001-001`, ... (shard, node) with it on."""
+    nodes = range(1, replicas_per_shard + 2)
+    if shards == 1:
+        return tuple(f"{group_id}-{n:03d}" for n in nodes)
+    return tuple(f"{group_id}-{s:04d}-{n:03d}" for s in range(1, shards + 1) for n in nodes)
+
+
+def queue_name(ctx: RegionContext, topic: str, queue: str) -> str:
+    return f"{ctx.environment}-{ctx.code}-{topic}-{queue}"
+
+
 REQUIRED_TAG_KEYS = ("environment", "owner", "managed-by", "region")
 
 

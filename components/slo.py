@@ -9,8 +9,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from .config.slos import DATA_KINDS
 from .iam import document, key_admin_statement
-from .naming import RegionContext, partition_of
+from .naming import RegionContext, aurora_cluster_id, cache_group_id, cache_member_ids, partition_of, queue_name
 from .stack import StackSpec
 from .wiring import RegionWiring
 
@@ -18,7 +19,7 @@ from .wiring import RegionWiring
 @dataclass(frozen=True, kw_only=True)
 class SloArgs:
     name: str
-    kind: str  # latency | errorRate | custom
+    kind: str  # latency | errorRate | custom | dbReplicaLag | cacheCpu | queueAge
     percentile: str
     objective: float
     period_seconds: int
@@ -29,10 +30,44 @@ class SloArgs:
     metric_name: Optional[str] = None
     dimensions: tuple = ()
     statistic: str = "Average"
+    # data-tier kinds: what they watch in this region
+    db_cluster: Optional[str] = None
+    db_global_secondary: bool = False  # a secondary has no readers of its own writer: it lags the primary region
+    cache_nodes: tuple[str, ...] = ()
+    queue: Optional[str] = None
+
+
+def single_metric(slo: SloArgs) -> Optional[tuple[str, str, dict, str]]:
+    """(namespace, metric, dimensions, statistic) of a data-tier SLO watching one metric.
+    Metric names and units: Aurora user guide, "Amazon CloudWatch metrics for Amazon Aurora"
+    (AuroraReplicaLagMaximum, ms, on the primary; AuroraGlobalDBReplicationLag, ms, secondary
+    regions only); SQS developer guide, "Available CloudWatch metrics for Amazon SQS"
+    (ApproximateAgeOfOldestMessage, seconds, dimension QueueName)."""
+    if slo.kind == "dbReplicaLag":
+        metric = "AuroraGlobalDBReplicationLag" if slo.db_global_secondary else "AuroraReplicaLagMaximum"
+        return "AWS/RDS", metric, {"DBClusterIdentifier": slo.db_cluster}, "Maximum"
+    if slo.kind == "queueAge":
+        return "AWS/SQS", "ApproximateAgeOfOldestMessage", {"QueueName": slo.queue}, "Maximum"
+    return None
 
 
 def alarm_metric(slo: SloArgs) -> dict:
     """The alarm's metric arguments (pulumi-aws MetricAlarm names), per SLO kind."""
+    one = single_metric(slo)
+    if one:
+        namespace, metric, dims, stat = one
+        return {"namespace": namespace, "metric_name": metric, "period": slo.period_seconds,
+                "dimensions": dims, "statistic": stat}
+    if slo.kind == "cacheCpu":
+        # The busiest node: EngineCPUUtilization is per node (dimension CacheClusterId; ElastiCache
+        # user guide, "Host-level metrics"/"Metrics for Valkey and Redis OSS"), MAX over them.
+        ids = [f"n{i}" for i in range(len(slo.cache_nodes))]
+        return {"metric_queries": [
+            *({"id": qid, "metric": {"namespace": "AWS/ElastiCache", "metric_name": "EngineCPUUtilization",
+                                     "dimensions": {"CacheClusterId": node}, "period": slo.period_seconds,
+                                     "stat": "Maximum"}} for qid, node in zip(ids, slo.cache_nodes)),
+            {"id": "busiest", "expression": f"MAX([{', '.join(ids)}])", "label": f"{slo.name} busiest node %",
+             "return_data": True}]}
     if slo.kind == "latency":
         return {"namespace": "AWS/ApplicationELB", "metric_name": "TargetResponseTime",
                 "extended_statistic": slo.percentile, "period": slo.period_seconds,
@@ -70,14 +105,38 @@ class SloAlarmsArgs:
     protect_key: bool = False
 
 
+def _data_target(spec: StackSpec, kind: str, slo_queue: Optional[str], ctx: RegionContext) -> Optional[dict]:
+    """What a data-tier SLO watches in this region, or None where the region has no such resource."""
+    cfg = spec.config
+    section = getattr(cfg.data, DATA_KINDS[kind])
+    if section.regions is not None and ctx.region not in section.regions:
+        return None
+    if kind == "dbReplicaLag":
+        return {"db_cluster": aurora_cluster_id(ctx),
+                "db_global_secondary": section.global_database and ctx.region != cfg.hub.name}
+    if kind == "cacheCpu":
+        return {"cache_nodes": cache_member_ids(cache_group_id(ctx), section.shards, section.replicas_per_shard)}
+    topic, queue = slo_queue.split("/")
+    return {"queue": queue_name(ctx, topic, queue)}
+
+
 def slo_args(spec: StackSpec, region: str) -> tuple[SloArgs, ...]:
-    """The stack's SLOs as this region watches them (its own load balancer, where given)."""
-    return tuple(SloArgs(
-        name=s.name, kind=s.kind, percentile=s.percentile, objective=s.objective,
-        period_seconds=s.period_seconds, evaluation_periods=s.evaluation_periods,
-        datapoints_to_alarm=s.datapoints_to_alarm, load_balancer=s.load_balancers.get(region),
-        namespace=s.namespace, metric_name=s.metric_name, dimensions=tuple(sorted(s.dimensions.items())),
-        statistic=s.statistic) for s in spec.config.slos)
+    """The stack's SLOs as this region watches them (its own load balancer, where given; data-tier
+    SLOs only where the region has what they watch)."""
+    cfg = spec.config
+    ctx = RegionContext(region, cfg.environment, cfg.owner)
+    out = []
+    for s in cfg.slos:
+        data = _data_target(spec, s.kind, s.queue, ctx) if s.kind in DATA_KINDS else {}
+        if data is None:
+            continue
+        out.append(SloArgs(
+            name=s.name, kind=s.kind, percentile=s.percentile, objective=s.objective,
+            period_seconds=s.period_seconds, evaluation_periods=s.evaluation_periods,
+            datapoints_to_alarm=s.datapoints_to_alarm, load_balancer=s.load_balancers.get(region),
+            namespace=s.namespace, metric_name=s.metric_name, dimensions=tuple(sorted(s.dimensions.items())),
+            statistic=s.statistic, **data))
+    return tuple(out)
 
 
 def slo_alarms_args(spec: StackSpec, w: RegionWiring) -> Optional[SloAlarmsArgs]:
@@ -133,10 +192,10 @@ def has_keda_trigger(slo: SloArgs) -> bool:
     """Whether KEDA's aws-cloudwatch scaler (v2.20) can watch this SLO's own signal. It reads one
     metric by namespace/metricName/dimensionName/dimensionValue (dimensions required) or one
     Metrics Insights query, which takes one aggregate (AVG, COUNT, MAX, MIN, SUM) with no
-    arithmetic around it. So an error rate (a ratio of two metrics) never can, nor a custom
-    metric without dimensions on a percentile; those SLOs drive alarms and chaos stop
-    conditions only."""
-    if slo.kind == "errorRate":
+    arithmetic around it. So an error rate (a ratio of two metrics) never can, nor the busiest
+    cache node (a MAX over nodes), nor a custom metric without dimensions on a percentile; those
+    SLOs drive alarms and chaos stop conditions only."""
+    if slo.kind in ("errorRate", "cacheCpu"):
         return False
     if slo.kind == "custom" and not slo.dimensions:
         return slo.statistic in _INSIGHTS_FUNCTION
@@ -160,7 +219,12 @@ def keda_trigger(slo: SloArgs, region: str) -> dict:
     meta: dict = {"awsRegion": region, "minMetricValue": "0", "targetMetricValue": str(target),
                   "metricStatPeriod": str(slo.period_seconds),
                   "metricCollectionTime": str(metric_collection_time(slo.period_seconds))}
-    if slo.kind == "latency":
+    one = single_metric(slo)
+    if one:
+        namespace, metric, dims, stat = one
+        (name, value), = dims.items()
+        meta.update(namespace=namespace, metricName=metric, dimensionName=name, dimensionValue=value, metricStat=stat)
+    elif slo.kind == "latency":
         meta.update(namespace="AWS/ApplicationELB", metricName="TargetResponseTime", dimensionName="LoadBalancer",
                     dimensionValue=slo.load_balancer, metricStat=slo.percentile)
     elif slo.dimensions:

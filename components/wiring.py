@@ -14,7 +14,11 @@ import pulumi_aws as aws
 from .naming import RegionContext
 
 if TYPE_CHECKING:  # components import this module; the types are for readers and checkers
+    from .cache import CacheCluster
     from .cluster import RegionalCluster
+    from .database import AuroraDatabase, AuroraGlobalHandle
+    from .messaging import MessagingTier
+    from .storage import StorageTier
     from .connectivity import RegionalTransit
     from .network import RegionalNetwork
     from .slo import SloAlarms
@@ -30,8 +34,13 @@ class RegionWiring:
     network: Optional["RegionalNetwork"] = None
     transit: Optional["RegionalTransit"] = None
     cluster: Optional["RegionalCluster"] = None
+    database: Optional["AuroraDatabase"] = None
+    cache: Optional["CacheCluster"] = None
+    storage: Optional["StorageTier"] = None
+    messaging: Optional["MessagingTier"] = None
     slo: Optional["SloAlarms"] = None
     argocd_access_role_arn: Optional[pulumi.Input[str]] = None  # the hub's spoke-access role (spokes only)
+    aurora_global: Optional["AuroraGlobalHandle"] = None  # the hub's Aurora global cluster (spokes only)
 
     @property
     def in_region(self) -> pulumi.ResourceOptions:

@@ -182,7 +182,10 @@ def test_prod_critical_path_runs_through_a_cluster_and_its_node_group(tmp_path):
     assert out["criticalPath"]["seconds"] >= 600
     assert out["criticalPath"]["upperBound"]["seconds"] > out["criticalPath"]["seconds"]
     mc = out["monthlyCost"]
-    assert set(mc["byRegion"]) == {"ap-northeast-2", "ap-northeast-1", "us-west-2"}
+    # the three stack regions, plus us-east-1 when the data tier puts CloudFront's certificate
+    # and its keys there
+    assert {"ap-northeast-2", "ap-northeast-1", "us-west-2"} <= set(mc["byRegion"]) <= {
+        "ap-northeast-2", "ap-northeast-1", "us-west-2", "us-east-1"}
     assert mc["unknown"] and "out of scope" in mc["outOfScope"]
 
 
@@ -277,3 +280,167 @@ def test_bad_baseline_and_date_exit_2(tmp_path):
     for extra in (["--baseline", tmp_path / "missing.json"], ["--as-of", "yesterday"]):
         proc = run_tool("tools.estimate", "--preview-json", plan, *extra)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ data tier
+
+AURORA = _urn(est.RDS_CLUSTER, "aurora")
+AURORA_IO = _urn(est.RDS_CLUSTER, "aurora-io")
+RG = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+
+def _instance(name: str, cls: str, cluster: str = AURORA, provider: str = P1, **extra) -> dict:
+    return _step(est.CLUSTER_INSTANCE, name, {"engine": "aurora-mysql", "instanceClass": cls, **extra},
+                 [cluster], provider=provider, prop={"clusterIdentifier": [cluster]})
+
+
+def data_plan() -> dict:
+    """Aurora: two db.r7g.large and one db.t4g.medium in a Standard cluster in r1 (Performance
+    Insights on, 7 days), one db.r7g.large in an I/O-Optimized cluster in r2 and one
+    db.serverless; ElastiCache: 2 shards x (1 + 1 replica) Valkey and 3 Redis OSS clusters in r1,
+    1 shard x (1 + 2 replicas) Valkey in r2."""
+    return {"steps": [
+        _step("pulumi:providers:aws", "r1", {"region": "r1"}, provider=None),
+        _step("pulumi:providers:aws", "r2", {"region": "r2"}, provider=None),
+        _step(est.RDS_CLUSTER, "aurora", {"engine": "aurora-mysql"}),
+        _step(est.RDS_CLUSTER, "aurora-io", {"engine": "aurora-mysql", "storageType": "aurora-iopt1"},
+              provider=P2),
+        _instance("writer", "db.r7g.large", performanceInsightsEnabled=True,
+                  performanceInsightsRetentionPeriod=7),
+        _instance("reader", "db.r7g.large", performanceInsightsEnabled=True),
+        _instance("small", "db.t4g.medium"),
+        _instance("long-pi", "db.t4g.medium", performanceInsightsEnabled=True,
+                  performanceInsightsRetentionPeriod=465),
+        _instance("io", "db.r7g.large", AURORA_IO, P2),
+        _instance("serverless", "db.serverless"),
+        _step(RG, "valkey", {"engine": "valkey", "nodeType": "cache.r7g.large", "numNodeGroups": 2,
+                             "replicasPerNodeGroup": 1}),
+        _step(RG, "redis", {"engine": "redis", "nodeType": "cache.r7g.large", "numCacheClusters": 3}),
+        _step(RG, "valkey-r2", {"engine": "valkey", "nodeType": "cache.r7g.large",
+                                "replicasPerNodeGroup": 2}, provider=P2),
+    ]}
+
+
+def _unknown(mc: dict) -> dict:
+    return {(u["priceKey"], u["region"]): (u["quantity"], u["monthlyUnits"], u["resources"])
+            for u in mc["unknown"]}
+
+
+def test_aurora_instances_are_counted_per_class_region_and_storage_configuration(versions):
+    mc = est.estimate_plan(data_plan(), PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]
+    unknown = _unknown(mc)
+    # PRICES has no Aurora entry: every instance is an unknown, with its instance-hours
+    assert unknown[("aurora.mysql.standard.instance:db.r7g.large", "r1")] == (2, 1460.0, 2)
+    assert unknown[("aurora.mysql.standard.instance:db.t4g.medium", "r1")] == (2, 1460.0, 2)
+    assert unknown[("aurora.mysql.iooptimized.instance:db.r7g.large", "r2")] == (1, 730.0, 1)
+    charges = {u["priceKey"]: u["charge"] for u in mc["unknown"]}
+    assert charges["aurora.mysql.standard.instance:db.r7g.large"] == "Aurora MySQL instances (Aurora Standard)"
+    assert charges["aurora.mysql.iooptimized.instance:db.r7g.large"] == (
+        "Aurora MySQL instances (Aurora I/O-Optimized)")
+    assert not any("serverless" in k for k, _ in unknown)
+    why = {(n["type"], n["why"]) for n in mc["notPriced"]}
+    assert any(t == est.CLUSTER_INSTANCE and "db.serverless" in w for t, w in why)
+    assert any(t == est.CLUSTER_INSTANCE and "465 days" in w for t, w in why)
+    # Performance Insights at 7 days (set, or by default) is the free tier: one line per instance
+    assert unknown[("rds.performanceInsights.freeTier", "r1")] == (2, 2.0, 2)
+    assert any(a.startswith("Aurora:") for a in mc["assumptions"])
+
+
+def test_aurora_known_prices_are_multiplied_by_instance_hours(versions):
+    prices = copy.deepcopy(PRICES)
+    prices["prices"]["aurora.mysql.standard.instance"] = {
+        "unit": "instance-hour", "source": "t",
+        "byInstanceType": {"db.r7g.large": {"r1": 0.5}, "db.t4g.medium": {"r1": 0.1}}}
+    prices["prices"]["aurora.mysql.iooptimized.instance"] = {
+        "unit": "instance-hour", "source": "t", "byInstanceType": {"db.r7g.large": {"r2": 0.6}}}
+    prices["prices"]["rds.performanceInsights.freeTier"] = {
+        "unit": "instance-month", "byRegion": {"*": 0.0}, "source": "t"}
+    mc = est.estimate_plan(data_plan(), prices, DURATIONS, versions, AS_OF)["monthlyCost"]
+    lines = {(ln["priceKey"], ln["region"]): (ln["quantity"], ln["monthlyUsd"]) for ln in mc["lines"]}
+    assert lines[("aurora.mysql.standard.instance:db.r7g.large", "r1")] == (2, 730.0)   # 2 x 0.5 x 730
+    assert lines[("aurora.mysql.standard.instance:db.t4g.medium", "r1")] == (2, 146.0)  # 2 x 0.1 x 730
+    assert lines[("aurora.mysql.iooptimized.instance:db.r7g.large", "r2")] == (1, 438.0)
+    assert lines[("rds.performanceInsights.freeTier", "r1")] == (2, 0.0)
+    assert mc["byType"]["Aurora MySQL instances (Aurora Standard)"] == 876.0
+    assert not any(u["priceKey"].startswith("aurora.") for u in mc["unknown"])
+
+
+def test_cache_nodes_follow_shards_replicas_or_cache_clusters(versions):
+    mc = est.estimate_plan(data_plan(), PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]
+    unknown = _unknown(mc)
+    assert unknown[("elasticache.valkey.node:cache.r7g.large", "r1")] == (4, 2920.0, 1)  # 2 x (1 + 1)
+    assert unknown[("elasticache.redis.node:cache.r7g.large", "r1")] == (3, 2190.0, 1)   # numCacheClusters
+    assert unknown[("elasticache.valkey.node:cache.r7g.large", "r2")] == (3, 2190.0, 1)  # 1 x (1 + 2)
+    charges = {u["priceKey"]: u["charge"] for u in mc["unknown"]}
+    assert charges["elasticache.redis.node:cache.r7g.large"] == "ElastiCache nodes (Redis OSS)"
+    assert charges["elasticache.valkey.node:cache.r7g.large"] == "ElastiCache nodes (Valkey)"
+    prices = copy.deepcopy(PRICES)
+    prices["prices"]["elasticache.valkey.node"] = {
+        "unit": "node-hour", "source": "t", "byInstanceType": {"cache.r7g.large": {"r1": 0.2, "r2": 0.25}}}
+    prices["prices"]["elasticache.redis.node"] = {
+        "unit": "node-hour", "source": "t", "byInstanceType": {"cache.r7g.large": {"r1": 0.3}}}
+    mc = est.estimate_plan(data_plan(), prices, DURATIONS, versions, AS_OF)["monthlyCost"]
+    lines = {(ln["priceKey"], ln["region"]): ln["monthlyUsd"] for ln in mc["lines"]}
+    assert lines[("elasticache.valkey.node:cache.r7g.large", "r1")] == 584.0   # 4 x 0.2 x 730
+    assert lines[("elasticache.redis.node:cache.r7g.large", "r1")] == 657.0    # 3 x 0.3 x 730
+    assert lines[("elasticache.valkey.node:cache.r7g.large", "r2")] == 547.5   # 3 x 0.25 x 730
+    assert not any(u["priceKey"].startswith("elasticache.") for u in mc["unknown"])
+
+
+def test_shipped_prices_leave_the_data_tier_unknown_with_its_quantity(versions, tmp_path):
+    prices = json.loads(est.PRICES_PATH.read_text())
+    mc = est.estimate_plan(data_plan(), prices, DURATIONS, versions, AS_OF)["monthlyCost"]
+    unknown = {(u["priceKey"], u["region"]): u for u in mc["unknown"]}
+    u = unknown[("aurora.mysql.standard.instance:db.r7g.large", "r1")]
+    assert (u["quantity"], u["unit"], u["monthlyUnits"]) == (2, "instance-hour", 1460.0)
+    assert "no sourced instance-hour price for db.r7g.large in r1" in u["reason"]
+    u = unknown[("elasticache.valkey.node:cache.r7g.large", "r1")]
+    assert (u["quantity"], u["unit"]) == (4, "node-hour") and u["reason"]
+    # the free tier is a sourced zero, not an unknown
+    assert ("rds.performanceInsights.freeTier", "r1") not in unknown
+    assert not mc["complete"]
+    plan = tmp_path / "data.json"
+    plan.write_text(json.dumps(data_plan()))
+    text = est.render(est.estimate(plan, as_of=AS_OF))
+    assert "2 db.t4g.medium instance-hour (1460/month)" in text
+    assert "4 cache.r7g.large node-hour (2920/month)" in text
+
+
+def test_usage_only_data_types_are_listed_as_not_priced(versions):
+    types = ["aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster",
+             "aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup",
+             "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup", "aws:s3/bucket:Bucket",
+             "aws:cloudfront/distribution:Distribution",
+             "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:acm/certificate:Certificate",
+             "aws:sqs/queue:Queue", "aws:sns/topic:Topic"]
+    assert set(types) <= set(est.NOT_PRICED)
+    steps = [_step("pulumi:providers:aws", "r1", {"region": "r1"}, provider=None)]
+    steps += [_step(t, f"x{i}") for i, t in enumerate(types)]
+    steps.append(_step("aws:acm/certificate:Certificate", "exportable", {"options": {"export": "ENABLED"}}))
+    mc = est.estimate_plan({"steps": steps}, PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]
+    listed = {n["type"]: [] for n in mc["notPriced"]}
+    for n in mc["notPriced"]:
+        listed[n["type"]].append((n["why"], n["count"]))
+    for t in types:
+        assert (est.NOT_PRICED[t], 1) in listed[t], t
+    assert any("exportable" in w for w, _ in listed["aws:acm/certificate:Certificate"])
+    assert "pricing" in est.NOT_PRICED["aws:acm/certificate:Certificate"]
+    assert mc["lines"] == [] and mc["unknown"] == [] and mc["totalUsd"] == 0
+
+
+def test_shipped_durations_give_the_data_tier_its_create_timeouts(versions):
+    durations = json.loads(est.DURATIONS_PATH.read_text())
+    for typ, minutes in [(est.CLUSTER_INSTANCE, 90), (est.RDS_CLUSTER, 120),
+                         ("aws:rds/globalCluster:GlobalCluster", 30), (RG, 60),
+                         ("aws:cloudfront/distribution:Distribution", 90),
+                         ("aws:acm/certificateValidation:CertificateValidation", 75)]:
+        assert durations["types"][typ]["timeoutSeconds"] == minutes * 60, typ
+    plan = {"steps": [_step("pulumi:providers:aws", "r1", {"region": "r1"}, provider=None),
+                      _step(est.RDS_CLUSTER, "aurora", {"engine": "aurora-mysql"}),
+                      _instance("writer", "db.r7g.large")]}
+    cp = est.estimate_plan(plan, PRICES, durations, versions, AS_OF)["criticalPath"]
+    chain = [r["urn"] for r in cp["upperBound"]["resources"]]
+    assert chain == [AURORA, _urn(est.CLUSTER_INSTANCE, "writer")]
+    assert cp["upperBound"]["seconds"] == 7200 + 5400
+    # no published typical figure: both are weighted with the default and listed as such
+    assert set(cp["defaultWeightedTypes"]) == {est.RDS_CLUSTER, est.CLUSTER_INSTANCE}

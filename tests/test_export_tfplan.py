@@ -221,6 +221,18 @@ def test_sdk_shapes(mapping):
     assert mapping.props("aws:ec2/vpnConnection:VpnConnection")["tunnel1IkeVersions"].tf == "tunnel1_ike_versions"
 
 
+def test_resource_args_shadowed_by_a_nested_type(mapping):
+    # pulumi_aws 7.51.1: s3.BucketVersioningArgs is the nested type of Bucket.versioning; the
+    # BucketVersioning resource's inputs are in s3.BucketVersioningInitArgs (same for the SSE config)
+    v = mapping.props("aws:s3/bucketVersioning:BucketVersioning")
+    assert (v["bucket"].tf, v["versioningConfiguration"].tf) == ("bucket", "versioning_configuration")
+    assert v["versioningConfiguration"].shape == "object" and "enabled" not in v
+    s = mapping.props("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert (s["rules"].tf, s["rules"].shape) == ("rule", "list_object")
+    rule = mapping.props(s["rules"].type_token)
+    assert rule["applyServerSideEncryptionByDefault"].tf == "apply_server_side_encryption_by_default"
+
+
 # -- a hand-made preview -------------------------------------------------------------------
 P = "urn:pulumi:t::p::"
 PROV = P + "pulumi:providers:aws::use1"

@@ -164,8 +164,14 @@ def test_endpoints_gateway_and_interface(stack):
                 [(443, 443, vpc.inputs["cidrBlock"])], e.urn
 
 
-def test_db_subnet_group_only_with_database_tier_and_protected_in_prod():
-    assert shipped("dev").of_type("aws:rds/subnetGroup:SubnetGroup") == []
+def test_db_subnet_group_only_with_database_tier_and_protected_in_prod(tmp_path):
+    from tests.helpers import stack_yaml
+    config = stack_yaml("dev")["config"]
+    slos = [s for s in config["global-platform:slos"] if s["kind"] != "dbReplicaLag"]
+    chaos = {"scenarios": [c for c in config["global-platform:chaos"]["scenarios"] if c["scenario"] != "aurora-failover"]}
+    off = run("dev", variant(tmp_path, "dev", network={"databaseTier": False}, data={"aurora": None},
+                             slos=slos, chaos=chaos))
+    assert off.of_type("aws:rds/subnetGroup:SubnetGroup") == []
     r = shipped("prod")
     groups = r.of_type("aws:rds/subnetGroup:SubnetGroup")
     assert len(groups) == 3
@@ -210,7 +216,13 @@ def test_every_aws_resource_uses_its_regions_provider_and_named_after_it(stack):
     for reg in r.regs.values():
         if reg.type.startswith("aws:"):
             assert reg.provider, f"{reg.urn} would use the default provider"
-            assert reg.name.startswith(region_short_code(r.region_of(reg)) + "-"), reg.urn
+            # named after the region that owns it: its provider's, or for the us-east-1 parts of a
+            # region's CloudFront distribution (its own provider `<code>-aws-use1`) that region's
+            provider_name = reg.provider.rsplit("::", 1)[0].rsplit("::", 1)[-1]
+            owner = provider_name.split("-aws", 1)[0]
+            assert reg.name.startswith(region_short_code(r.region_of(reg)) + "-") or (
+                provider_name == f"{owner}-aws-{region_short_code(r.region_of(reg))}"
+                and reg.name.startswith(owner + "-")), reg.urn
     names = [(x.type, x.name) for x in r.regs.values()]
     assert len(names) == len(set(names))
 

@@ -213,3 +213,58 @@ def fis_world(*, tag="prod-apne2", condition="prod-apne2", arn_linked=True, ns=T
 def test_fis_targets_must_resolve(pack, broken):
     assert fired(pack, fis_world()) == {}
     assert "fis-targets-resolve" in fired(pack, fis_world(**broken)), broken
+
+
+# -- the data tier -------------------------------------------------------------------------------
+def data_world(*, logs_first=True, secondary_waits=True, validated=True, cert_region="us-east-1",
+               source_region="us-east-1", chained=True, readers=2, multi_az=True):
+    hub = res("pulumi:providers:aws", "hub", {"region": "ap-northeast-2"})
+    use1 = res("pulumi:providers:aws", "use1", {"region": "us-east-1"})
+    certp = use1 if cert_region == "us-east-1" else hub
+    srcp = use1 if source_region == "us-east-1" else hub
+    lg = res("aws:cloudwatch/logGroup:LogGroup", "lg", {"name": "/aws/rds/cluster/prod-apne2-aurora/audit"})
+    glob = res("aws:rds/globalCluster:GlobalCluster", "global")
+    primary = res("aws:rds/cluster:Cluster", "primary", {"clusterIdentifier": "prod-apne2-aurora",
+                                                        "masterUsername": "admin",
+                                                        "enabledCloudwatchLogsExports": ["audit"]},
+                  deps=[u(lg)] if logs_first else [], prop={"globalClusterIdentifier": u(glob)})
+    instances = [res("aws:rds/clusterInstance:ClusterInstance", f"i{n}", prop={"clusterIdentifier": u(primary)})
+                 for n in range(readers)]
+    secondary = res("aws:rds/cluster:Cluster", "secondary", {"clusterIdentifier": "prod-usw2-aurora"},
+                    deps=[u(instances[0])] if secondary_waits else [], prop={"globalClusterIdentifier": u(glob)})
+    bucket = res("aws:s3/bucket:Bucket", "b")
+    own = res("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "own", prop={"bucket": u(bucket)})
+    ver = res("aws:s3/bucketVersioning:BucketVersioning", "ver", deps=[u(own)] if chained else [],
+              prop={"bucket": u(bucket)})
+    cert = res("aws:acm/certificate:Certificate", "cert", {"domainName": "static.example.com"}, provider=u(certp))
+    val = res("aws:acm/certificateValidation:CertificateValidation", "val", prop={"certificateArn": u(cert)})
+    dist = res("aws:cloudfront/distribution:Distribution", "dist",
+               {"viewerCertificate": {"acmCertificateArn": "arn:c"}},
+               prop={"viewerCertificate": u(val) if validated else u(cert)}, provider=u(use1))
+    source = res("aws:cloudwatch/logDeliverySource:LogDeliverySource", "src", prop={"resourceArn": u(dist)},
+                 provider=u(srcp))
+    rg = res("aws:elasticache/replicationGroup:ReplicationGroup", "rg", {
+        "tags": {"Name": "prod-cache"}, "multiAzEnabled": multi_az, "automaticFailoverEnabled": multi_az})
+    failover = res("aws:fis/experimentTemplate:ExperimentTemplate", "failover", {
+        "targets": [{"name": "t", "resourceType": "aws:rds:cluster", "resourceArns": ["arn:x"]}]},
+        prop={"targets": u(primary)})
+    power = res("aws:fis/experimentTemplate:ExperimentTemplate", "power", {
+        "targets": [{"name": "t", "resourceType": "aws:elasticache:replicationgroup",
+                     "resourceTags": [{"key": "Name", "value": "prod-cache"}]}]})
+    return [hub, use1, lg, glob, primary, *instances, secondary, bucket, own, ver, cert, val, dist, source, rg,
+            failover, power]
+
+
+@pytest.mark.parametrize("rule, broken", [
+    ("rds-log-groups-before-cluster", {"logs_first": False}),
+    ("aurora-secondary-after-primary", {"secondary_waits": False}),
+    ("cloudfront-certificate-issued-in-us-east-1", {"validated": False}),
+    ("cloudfront-certificate-issued-in-us-east-1", {"cert_region": "ap-northeast-2"}),
+    ("cloudfront-log-source-in-us-east-1", {"source_region": "ap-northeast-2"}),
+    ("s3-bucket-settings-one-at-a-time", {"chained": False}),
+    ("fis-data-targets-can-fail-over", {"readers": 1}),
+    ("fis-data-targets-can-fail-over", {"multi_az": False}),
+])
+def test_data_tier_rules_fire_on_the_break_and_not_on_the_fix(pack, rule, broken):
+    assert fired(pack, data_world()) == {}
+    assert rule in fired(pack, data_world(**broken)), broken

@@ -13,8 +13,9 @@ Two figures, each with its sources:
   (a transit gateway peering attachment is usable only once its accepter has run).
 * the monthly list-price cost of the billable resources, per region and per charge, from
   tools/estimate_data/prices.json. A price that could not be sourced is reported as unknown
-  with the quantity it would apply to, never guessed. Data transfer and request-based charges
-  are out of scope.
+  with the quantity it would apply to, never guessed. Data transfer, request-based and
+  usage-based charges (storage, I/O, backups) are out of scope; types that carry only such
+  charges are listed as not priced, with the reason.
 
 Bad input (missing file, bad JSON, no steps) ends with one message and exit code 2.
 """
@@ -47,9 +48,14 @@ PEERING = "aws:ec2transitgateway/peeringAttachment:PeeringAttachment"
 ACCEPTER = "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter"
 
 OUT_OF_SCOPE = ("Data transfer (inter-AZ, inter-region, internet egress, NAT and endpoint "
-                "data processing, TGW data processing) and request-based charges (API calls, "
-                "queries, SQS/SNS/EventBridge messages, KMS requests, WAF requests, CloudWatch "
-                "Logs ingestion and storage, VPC flow logs) are out of scope.")
+                "data processing, TGW data processing, CloudFront transfer out) and request- or "
+                "usage-based charges (API calls, queries, SQS/SNS/EventBridge messages, KMS "
+                "requests, WAF requests, CloudWatch Logs ingestion and storage, VPC flow logs, "
+                "Aurora storage, I/O, backups and Global Database replicated writes, ElastiCache "
+                "backups, S3 storage and requests, CloudFront requests) are out of scope.")
+
+CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
 
 
 class EstimateError(Exception):
@@ -527,6 +533,99 @@ class CostModel:
         cls = inp.get("instanceClass") or "unknown-class"
         self.add(urn, "RDS instances", f"rds.{cls}.hour", 1, "instance-hour", True)
 
+    def _assume(self, text: str) -> None:
+        if text not in self.assumptions:
+            self.assumptions.append(text)
+
+    def _dependency(self, urn: str, prop: str, typ: str) -> dict | None:
+        """Inputs of the resource of type `typ` that input `prop` of `urn` names in the plan."""
+        for d in (self.plan.res[urn].get("propertyDependencies") or {}).get(prop) or []:
+            st = self.plan.res.get(d)
+            if st and st["type"] == typ:
+                return st.get("inputs") or {}
+        return None
+
+    def aurora_instance(self, urn: str, inp: dict) -> None:
+        """An Aurora DB instance: instance-hours by class, engine and the cluster's storage
+        configuration (Aurora I/O-Optimized has its own instance rate). Storage, I/O and
+        backups are usage (out of scope); Performance Insights at 7 days is the free tier."""
+        cluster = self._dependency(urn, "clusterIdentifier", RDS_CLUSTER) or {}
+        engine = str(inp.get("engine") or cluster.get("engine") or "aurora-mysql")
+        flavour = {"aurora": "mysql", "aurora-mysql": "mysql", "aurora-postgresql": "postgresql"}.get(
+            engine, engine.removeprefix("aurora-"))
+        edition = {"mysql": "MySQL", "postgresql": "PostgreSQL"}.get(flavour, flavour)
+        cls = inp.get("instanceClass")
+        storage = "iooptimized" if cluster.get("storageType") == "aurora-iopt1" else "standard"
+        config = "Aurora I/O-Optimized" if storage == "iooptimized" else "Aurora Standard"
+        self._assume("Aurora: each cluster instance is billed per instance-hour by class, engine and "
+                     "region at the cluster's storage configuration (Aurora Standard unless the "
+                     "cluster sets storageType aurora-iopt1, Aurora I/O-Optimized, a different rate); "
+                     "a cluster without a storageType in the plan is taken as Standard. RDS Extended "
+                     "Support charges and Database Insights are not modelled.")
+        if cls == "db.serverless":
+            scaling = cluster.get("serverlessv2ScalingConfiguration") or {}
+            self.skip(urn, "Aurora Serverless v2 instance (db.serverless): billed per ACU-hour as it "
+                           f"scales (minCapacity {scaling.get('minCapacity', '?')} ACU), not modelled")
+        elif cls:
+            self.add(urn, f"Aurora {edition} instances ({config})", f"aurora.{flavour}.{storage}.instance",
+                     1, "instance-hour", True, instance_type=str(cls))
+        else:
+            self.add(urn, f"Aurora {edition} instances ({config})",
+                     f"aurora.{flavour}.{storage}.instance.unknown-class", 1, "instance-hour", True,
+                     note="no instanceClass in the plan")
+        pi = inp.get("performanceInsightsEnabled")
+        if pi is None:
+            pi = cluster.get("performanceInsightsEnabled")
+        if pi is True:
+            days = inp.get("performanceInsightsRetentionPeriod") or cluster.get(
+                "performanceInsightsRetentionPeriod") or 7
+            if days == 7:
+                self.add(urn, "RDS Performance Insights (7-day retention, free tier)",
+                         "rds.performanceInsights.freeTier", 1, "instance-month", False)
+            else:
+                self.skip(urn, f"Performance Insights with {days} days' retention: the paid tier "
+                               "(billed per vCPU of the instance class) is not modelled")
+
+    def cache_replication_group(self, urn: str, inp: dict) -> None:
+        """ElastiCache (node-based): node-hours by node type, engine and region."""
+        engine = str(inp.get("engine") or "redis").lower()
+        label = {"valkey": "Valkey", "redis": "Redis OSS"}.get(engine, engine)
+        groups, replicas = inp.get("numNodeGroups"), inp.get("replicasPerNodeGroup")
+        configs = inp.get("nodeGroupConfigurations") or []
+        if isinstance(groups, int) or isinstance(replicas, int):
+            g = groups if isinstance(groups, int) else max(len(configs), 1)
+            r = replicas if isinstance(replicas, int) else 0
+            nodes, how = g * (1 + r), f"{g} node group(s) x (1 primary + {r} replica(s))"
+        elif isinstance(inp.get("numCacheClusters"), int):
+            nodes, how = inp["numCacheClusters"], f"numCacheClusters {inp['numCacheClusters']}"
+        elif configs:
+            nodes = sum(1 + int(c.get("replicaCount") or 0) for c in configs)
+            how = f"{len(configs)} nodeGroupConfigurations"
+        else:
+            nodes, how = 1, "no node count in the plan: one node (the primary)"
+        self._assume("ElastiCache: a replication group runs numNodeGroups x (1 + replicasPerNodeGroup) "
+                     "nodes when those are set, else numCacheClusters; each node is billed per "
+                     "node-hour by node type, engine (Valkey and Redis OSS have different rates) and "
+                     "region. Backup storage is usage, out of scope.")
+        ntype = inp.get("nodeType")
+        if ntype:
+            self.add(urn, f"ElastiCache nodes ({label})", f"elasticache.{engine}.node", nodes,
+                     "node-hour", True, instance_type=str(ntype), note=how)
+        else:
+            self.add(urn, f"ElastiCache nodes ({label})", f"elasticache.{engine}.node.unknown-type", nodes,
+                     "node-hour", True, note=f"{how}; no nodeType in the plan (a global datastore "
+                                             "member takes it from the primary)")
+
+    def acm_certificate(self, urn: str, inp: dict) -> None:
+        options = inp.get("options") or {}
+        if inp.get("certificateAuthorityArn"):
+            self.skip(urn, "ACM private certificate: billed through AWS Private CA, not modelled")
+        elif isinstance(options, dict) and str(options.get("export") or "").upper() == "ENABLED":
+            self.skip(urn, "ACM exportable public certificate: charged once at issuance and at each "
+                           "renewal, not a monthly charge; not modelled")
+        else:
+            self.skip(urn, NOT_PRICED[self.plan.res[urn]["type"]])
+
     def fis_template(self, urn: str, inp: dict) -> None:
         per_minute, meta = self.price("fis.actionMinute", self.plan.region(urn))
         minutes, unknown = 0.0, []
@@ -645,6 +744,9 @@ HANDLERS = {
     "aws:secretsmanager/secret:Secret": CostModel.secret,
     "aws:rds/instance:Instance": CostModel.rds,
     "aws:fis/experimentTemplate:ExperimentTemplate": CostModel.fis_template,
+    CLUSTER_INSTANCE: CostModel.aurora_instance,
+    "aws:elasticache/replicationGroup:ReplicationGroup": CostModel.cache_replication_group,
+    "aws:acm/certificate:Certificate": CostModel.acm_certificate,
 }
 
 NOT_PRICED = {
@@ -659,6 +761,31 @@ NOT_PRICED = {
     "aws:ec2transitgateway/transitGateway:TransitGateway": "transit gateway: billed through its attachments",
     "aws:rds/subnetGroup:SubnetGroup": "DB subnet group: no charge of its own modelled",
     "kubernetes:karpenter.sh/v1:NodePool": "Karpenter NodePool: nodes are launched at run time, not costed",
+    RDS_CLUSTER: "Aurora cluster: storage, I/O and backup storage are usage-based, out of scope; its "
+                 "instances are priced as aws:rds/clusterInstance",
+    "aws:rds/globalCluster:GlobalCluster": "Aurora Global Database: replicated write I/Os are usage-based, "
+                                           "out of scope; member clusters' instances are priced",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "DB cluster parameter group: configuration, "
+                                                           "no charge of its own modelled",
+    "aws:rds/parameterGroup:ParameterGroup": "DB parameter group: configuration, no charge of its own modelled",
+    "aws:elasticache/subnetGroup:SubnetGroup": "cache subnet group: no charge of its own modelled",
+    "aws:elasticache/parameterGroup:ParameterGroup": "cache parameter group: configuration, no charge "
+                                                     "of its own modelled",
+    "aws:elasticache/user:User": "ElastiCache user (RBAC): no charge of its own modelled",
+    "aws:elasticache/userGroup:UserGroup": "ElastiCache user group (RBAC): no charge of its own modelled",
+    "aws:s3/bucket:Bucket": "S3 bucket: storage, requests and lifecycle transitions are usage-based, "
+                            "out of scope",
+    "aws:s3/bucketV2:BucketV2": "S3 bucket: storage, requests and lifecycle transitions are usage-based, "
+                                "out of scope",
+    "aws:cloudfront/distribution:Distribution": "CloudFront distribution: requests and data transfer out "
+                                                "are usage-based, out of scope",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "CloudFront origin access control: "
+                                                              "configuration, no charge of its own",
+    "aws:acm/certificate:Certificate": "ACM public certificate: no charge, only the resources using it are "
+                                      "billed (ACM pricing page, aws.amazon.com/jp/certificate-manager/"
+                                      "pricing/, read 2026-11-26)",
+    "aws:acm/certificateValidation:CertificateValidation": "ACM certificate validation: a wait for "
+                                                           "issuance, no charge of its own",
 }
 
 
@@ -740,6 +867,11 @@ def _fmt_s(s: float) -> str:
     return f"{s:g} s ({m} min {sec:02d} s)"
 
 
+def _kind(price_key: str) -> str:
+    """' db.r7g.large' for a price keyed by instance class or node type, else ''."""
+    return f" {price_key.split(':', 1)[1]}" if ":" in price_key else ""
+
+
 def render(result: dict) -> str:
     out: list[str] = []
     cp, mc = result["criticalPath"], result["monthlyCost"]
@@ -764,13 +896,13 @@ def render(result: dict) -> str:
         out.append(f"  {region:<16} ${usd:,.2f}")
     out.append("  by charge:")
     for ln in mc["lines"]:
-        out.append(f"    {ln['charge']:<52} {ln['region'] or '?':<15} {ln['quantity']:g} x "
+        out.append(f"    {ln['charge']:<52} {ln['region'] or '?':<15} {ln['quantity']:g}{_kind(ln['priceKey'])} x "
                    f"${ln['unitPrice']:g}/{ln['unit']} = ${ln['monthlyUsd']:,.2f}  <{ln['source']}>")
     if mc["unknown"]:
         out.append("  unknown price (not included above):")
         for u in mc["unknown"]:
-            out.append(f"    {u['charge']:<52} {u['region'] or '?':<15} {u['quantity']:g} {u['unit']} "
-                       f"({u['monthlyUnits']:g}/month)")
+            out.append(f"    {u['charge']:<52} {u['region'] or '?':<15} {u['quantity']:g}{_kind(u['priceKey'])} "
+                       f"{u['unit']} ({u['monthlyUnits']:g}/month)")
     if mc["fisPerExperimentRun"]:
         out.append("  FIS (per experiment run, not monthly):")
         for f in mc["fisPerExperimentRun"]:

@@ -175,7 +175,12 @@ class Mapping:
             return self._props[token]
         module = self._module(token)
         cls_name = token.rsplit(":", 1)[1] + "Args"
-        cls = getattr(module, cls_name)
+        # A resource (its token's middle part is lower camel) whose `<Name>Args` name is taken by a
+        # nested type of the package gets `<Name>InitArgs` (pulumi_aws 7 s3: BucketVersioningArgs
+        # is Bucket.versioning's type; the BucketVersioning resource's inputs are ...InitArgs).
+        resource = token.split(":")[1].split("/")[1][:1].islower()
+        init = getattr(module, token.rsplit(":", 1)[1] + "InitArgs", None) if resource else None
+        cls = init or getattr(module, cls_name)
         mod_name = token.split(":")[1].split("/")[0]
         ev = self.types.get(token, {})
         renames, identity = ev.get("renames", {}), set(ev.get("identity", []))

@@ -65,6 +65,7 @@ NAME_IS_ID = {
     "aws:rds/subnetGroup:SubnetGroup", "aws:kms/alias:Alias", "aws:sqs/queue:Queue",
     "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic", "aws:ssm/parameter:Parameter",
     "aws:cloudwatch/eventRule:EventRule", "aws:scheduler/schedule:Schedule",
+    "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup",
 }
 # SQS queue ids are URLs; the queue's name is in the ARN and the URL.
 QUEUE_URL = "https://sqs.{r}.amazonaws.com/{a}/{name}"
@@ -99,6 +100,37 @@ ARN = {
     "aws:scheduler/schedule:Schedule": "arn:{p}:scheduler:{r}:{a}:schedule/default/{name}",
     "aws:cloudwatch/eventRule:EventRule": "arn:{p}:events:{r}:{a}:rule/{name}",
     "aws:eks/nodeGroup:NodeGroup": "arn:{p}:eks:{r}:{a}:nodegroup/{name}",
+    "aws:rds/cluster:Cluster": "arn:{p}:rds:{r}:{a}:cluster:{id}",
+    "aws:rds/clusterInstance:ClusterInstance": "arn:{p}:rds:{r}:{a}:db:{id}",
+    "aws:rds/globalCluster:GlobalCluster": "arn:{p}:rds::{a}:global-cluster:{id}",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "arn:{p}:rds:{r}:{a}:cluster-pg:{name}",
+    "aws:secretsmanager/secret:Secret": "arn:{p}:secretsmanager:{r}:{a}:secret:{name}-{id}",
+    "aws:s3/bucket:Bucket": "arn:{p}:s3:::{id}",
+    "aws:cloudfront/distribution:Distribution": "arn:{p}:cloudfront::{a}:distribution/{id}",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "arn:{p}:cloudfront::{a}:origin-access-control/{id}",
+    "aws:acm/certificate:Certificate": "arn:{p}:acm:{r}:{a}:certificate/{id}",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": "arn:{p}:logs:{r}:{a}:delivery-source:{name}",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": "arn:{p}:logs:{r}:{a}:delivery-destination:{name}",
+    "aws:cloudwatch/logDelivery:LogDelivery": "arn:{p}:logs:{r}:{a}:delivery:{id}",
+    # ElastiCache ARNs: "arn:aws:elasticache:<region>:<account>:<type>:<id>" (ElastiCache user guide,
+    # "Using condition keys"; create-user-group output in the AWS CLI reference).
+    "aws:elasticache/replicationGroup:ReplicationGroup": "arn:{p}:elasticache:{r}:{a}:replicationgroup:{id}",
+    "aws:elasticache/user:User": "arn:{p}:elasticache:{r}:{a}:user:{id}",
+    "aws:elasticache/userGroup:UserGroup": "arn:{p}:elasticache:{r}:{a}:usergroup:{id}",
+    "aws:elasticache/subnetGroup:SubnetGroup": "arn:{p}:elasticache:{r}:{a}:subnetgroup:{name}",
+    "aws:elasticache/parameterGroup:ParameterGroup": "arn:{p}:elasticache:{r}:{a}:parametergroup:{name}",
+}
+
+# RDS ids are the identifiers the program chooses (DBClusterIdentifier, DBInstanceIdentifier,
+# GlobalClusterIdentifier): the input holding each.
+ID_INPUT = {
+    "aws:rds/cluster:Cluster": "clusterIdentifier",
+    "aws:rds/clusterInstance:ClusterInstance": "identifier",
+    "aws:rds/globalCluster:GlobalCluster": "globalClusterIdentifier",
+    # ElastiCache: the ids the program chooses (stored lowercase, as the program writes them).
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:elasticache/user:User": "userId",
+    "aws:elasticache/userGroup:UserGroup": "userGroupId",
 }
 
 
@@ -144,8 +176,17 @@ class AwsLikeMocks(Mocks):
         if typ in NAME_IS_ID:
             rid = phys_name
             outputs["name"] = phys_name
-        elif typ in ("aws:kms/key:Key", "aws:directconnect/gateway:Gateway", "aws:wafv2/webAcl:WebAcl"):
+        elif typ in ID_INPUT and inputs.get(ID_INPUT[typ]):
+            rid = inputs[ID_INPUT[typ]]
+        elif typ == "aws:secretsmanager/secret:Secret":
+            rid = seed[:6]  # the ARN's random suffix for now; a secret's id is its ARN (below)
+        elif typ in ("aws:kms/key:Key", "aws:directconnect/gateway:Gateway", "aws:wafv2/webAcl:WebAcl",
+                     "aws:acm/certificate:Certificate"):
             rid = str(uuid.UUID(seed[:32]))
+        elif typ == "aws:s3/bucket:Bucket" and inputs.get("bucket"):
+            rid = inputs["bucket"]  # a bucket's id is its name
+        elif typ == "aws:cloudfront/distribution:Distribution":
+            rid = "E" + seed[:13].upper()
         elif typ == "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter":
             rid = inputs["transitGatewayAttachmentId"]  # the accepter *is* the peering attachment
         elif typ.startswith("aws:"):
@@ -159,6 +200,8 @@ class AwsLikeMocks(Mocks):
         fill = dict(p=partition_of(region), r=region, a=ACCOUNT_ID, id=rid, name=phys_name)
         if typ in ARN:
             outputs["arn"] = ARN[typ].format(**fill)
+        if typ == "aws:secretsmanager/secret:Secret":
+            rid = outputs["arn"]
         outputs.update(self._computed(typ, region, rid, seed, inputs))
         if typ.startswith("aws:") and "tags" in inputs:
             outputs["tagsAll"] = dict(inputs["tags"] or {})
@@ -218,9 +261,48 @@ class AwsLikeMocks(Mocks):
             return {"uniqueId": "AROA" + seed[:17].upper()}
         if typ == "aws:kms/key:Key":
             return {"keyId": rid}
+        if typ == "aws:rds/cluster:Cluster":
+            host = f"{rid}.cluster-{seed[:12]}.{region}.rds.{dns_suffix_of(region)}"
+            return {"endpoint": host, "readerEndpoint": host.replace(".cluster-", ".cluster-ro-", 1),
+                    "clusterResourceId": "cluster-" + seed[:26].upper(), "port": inputs.get("port") or 3306}
+        if typ == "aws:rds/clusterInstance:ClusterInstance":
+            return {"endpoint": f"{rid}.{seed[:12]}.{region}.rds.{dns_suffix_of(region)}",
+                    "dbiResourceId": "db-" + seed[:26].upper()}
+        if typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            return {"versionId": str(uuid.UUID(seed[:32])), "arn": inputs.get("secretId")}
         if typ == "aws:directconnect/gateway:Gateway":
             return {"ownerAccountId": ACCOUNT_ID}
+        if typ == "aws:s3/bucket:Bucket":
+            return {"bucketRegionalDomainName": f"{rid}.s3.{region}.{dns_suffix_of(region)}",
+                    "bucketDomainName": f"{rid}.s3.{dns_suffix_of(region)}"}
+        if typ == "aws:cloudfront/distribution:Distribution":
+            # Z2FDTNDATAQYW2: every CloudFront alias target's zone (Route 53 AliasTarget.HostedZoneId).
+            return {"domainName": f"d{seed[13:26]}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2",
+                    "status": "Deployed"}
+        if typ == "aws:acm/certificate:Certificate":
+            names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
+            return {"status": "PENDING_VALIDATION", "domainValidationOptions": [
+                {"domainName": n, "resourceRecordName": f"_{_digest(seed, n)[:32]}.{n}.",
+                 "resourceRecordType": "CNAME", "resourceRecordValue": f"_{_digest(n, seed)[:32]}.acm-validations.aws."}
+                for n in names if n]}
+        if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            return self._replication_group(region, rid, seed, inputs)
+        if typ == "aws:route53/record:Record":
+            return {"fqdn": str(inputs.get("name", "")).rstrip(".")}
         return {}
+
+    @staticmethod
+    def _replication_group(region: str, rid: str, seed: str, inputs: dict) -> dict[str, Any]:
+        """Node clusters named as ElastiCache names them (botocore elasticache examples-1.json:
+        my-redis-rg-001..003; clustered-redis-0001-001) and the endpoints of each mode."""
+        host = f"{rid}.{seed[:6]}.{region_short_code(region)}.cache.{dns_suffix_of(region)}"
+        if inputs.get("numNodeGroups"):
+            shards, nodes = int(inputs["numNodeGroups"]), int(inputs.get("replicasPerNodeGroup") or 0) + 1
+            members = [f"{rid}-{s:04d}-{n:03d}" for s in range(1, shards + 1) for n in range(1, nodes + 1)]
+            return {"memberClusters": members, "clusterEnabled": True, "configurationEndpointAddress": f"clustercfg.{host}"}
+        members = [f"{rid}-{n:03d}" for n in range(1, int(inputs.get("numCacheClusters") or 1) + 1)]
+        return {"memberClusters": members, "clusterEnabled": False, "primaryEndpointAddress": f"master.{host}",
+                "readerEndpointAddress": f"replica.{host}"}
 
     def _eks_cluster(self, region: str, seed: str, inputs: dict) -> dict[str, Any]:
         """What pulumi_eks's Cluster component returns: kubeconfig, OIDC, security groups."""
@@ -263,5 +345,12 @@ class AwsLikeMocks(Mocks):
         if tok == "aws:index/getRegion:getRegion":
             return {"id": region, "name": region, "region": region,
                     "endpoint": f"ec2.{region}.{dns_suffix_of(region)}", "description": region}
+        if tok == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # A stand-in value: offline there is no secret to read (the program reads one back
+            # only for an Aurora global primary's master credentials).
+            sid = args.args.get("secretId")
+            return {"id": sid, "arn": sid, "secretId": sid, "versionId": args.args.get("versionId"),
+                    "secretString": json.dumps({"username": "admin", "password": "offline-preview-secret"}),
+                    "secretBinary": "", "versionStages": ["AWSCURRENT"]}
         # An invoke nobody taught the mocks is a bug in this file, not something to paper over.
         raise NotImplementedError(f"the offline mocks have no answer for invoke {tok}; add one in tools/mocks.py")

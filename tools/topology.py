@@ -47,7 +47,10 @@ def mermaid(doc: dict) -> str:
     # Region of a resource: its provider's region; components (pulumi-eks) by their name's code.
     region_of_provider = {u: st["inputs"].get("region") for u, st in states.items()
                           if st["type"] == "pulumi:providers:aws"}
-    code_region = {_name(u).rsplit("-aws", 1)[0]: r for u, r in region_of_provider.items() if r}
+    # Regional providers are named `<code>-aws`; others (a region's us-east-1 provider for
+    # CloudFront, `<code>-aws-use1`) do not name their owner's region.
+    code_region = {_name(u).removesuffix("-aws"): r for u, r in region_of_provider.items()
+                   if r and _name(u).endswith("-aws")}
 
     def region(urn: str) -> str:
         provider = (states[urn].get("provider") or "").rsplit("::", 1)[0]

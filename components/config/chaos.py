@@ -64,9 +64,26 @@ class ChaosSpec(_Model):
                           "given")
 
 
+def data_target_in(cfg: StackConfig, section: str, region: str) -> bool:
+    """Whether `region` has the data-tier resource a scenario acts on. A global database's
+    secondaries have no writer, so only the primary (the hub's) can be failed over."""
+    spec = getattr(cfg.data, section, None) if cfg.data else None
+    if spec is None or (spec.regions is not None and region not in spec.regions):
+        return False
+    return not (section == "aurora" and spec.global_database and region != cfg.hub.name)
+
+
+def _secondary_note(cfg: StackConfig, section: str) -> str:
+    aurora = cfg.data.aurora if cfg.data else None
+    if section == "aurora" and aurora is not None and aurora.global_database:
+        return f"; a global database fails over in its primary region, {cfg.hub.name}"
+    return ""
+
+
 def issues(cfg: StackConfig) -> list[ConfigIssue]:
     """Experiments need SLOs; scenarios checked against the library, the regions and the SLOs; the game day."""
     from ..chaos_library import SCENARIOS, ScenarioError
+    from .slos import slo_regions
     from ..schedules import CronError, check_scheduler_cron, check_time_zone
 
     issues: list[ConfigIssue] = []
@@ -101,9 +118,19 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
         for r in sc.regions or []:
             if r not in regions:
                 issues.append(ConfigIssue(f"{base}.regions", f"'{r}' is not one of this stack's regions"))
+            elif entry.needs and not data_target_in(cfg, entry.needs, r):
+                issues.append(ConfigIssue(f"{base}.regions", f"'{sc.scenario}' has nothing to act on in '{r}' "
+                                                             f"(no data.{entry.needs} there{_secondary_note(cfg, entry.needs)})"))
+        runs_in = {r for r in (sc.regions or cfg.region_names)
+                   if entry is None or entry.needs is None or data_target_in(cfg, entry.needs, r)}
         for name in sc.stop_on or []:
             if name not in slo_names:
                 issues.append(ConfigIssue(f"{base}.stopOn", f"no SLO named '{name}' (SLOs: {', '.join(slo_names) or 'none'})"))
+                continue
+            missing = sorted(runs_in - slo_regions(cfg, cfg.slos[slo_names.index(name)]))
+            if missing:
+                issues.append(ConfigIssue(f"{base}.stopOn", f"SLO '{name}' has no alarm in {', '.join(missing)}, "
+                                                            "where this experiment runs"))
     gd = cfg.chaos.game_day
     if gd:
         try:

@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 # What nodes and controllers need to reach AWS with no internet path (air-gapped stacks).
 AIRGAP_ENDPOINTS = ("autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks", "eks-auth",
                     "elasticloadbalancing", "kms", "logs", "monitoring", "sqs", "ssm", "ssmmessages", "sts")
+# What the data tier's clients call, by the section that brings them (air-gapped stacks): pods read
+# the database's master secret from Secrets Manager (cache clients sign IAM tokens locally), publish
+# to SNS and poll SQS. S3 goes through the gateway endpoint every VPC has.
+AIRGAP_DATA_ENDPOINTS = {"aurora": ("secretsmanager",), "messaging": ("sns", "sqs")}
 
 
 class NetworkSpec(_Model):
@@ -38,7 +42,8 @@ class NetworkSpec(_Model):
         default_factory=list,
         description="interface endpoints (`ecr.api`, `sts`, ...) in the endpoint tier, private DNS on, SG allowing "
                     "443 from the VPC. S3 and DynamoDB gateway endpoints are always created; with `egress: proxy` "
-                    f"these are always added: {', '.join(AIRGAP_ENDPOINTS)}",
+                    f"these are always added: {', '.join(AIRGAP_ENDPOINTS)}; and for the data tier: secretsmanager "
+                    "(with `data.aurora`), sns and sqs (with `data.messaging`)",
         json_schema_extra=doc(type="list of service names"))
     database_tier: bool = Field(
         False, description="database subnets, a route table with no internet route, a DB subnet group. "

@@ -20,10 +20,13 @@ class SloSpec(_Model):
     them) or on any CloudWatch metric. One object drives alarms, chaos stop conditions and scaling.
     Alarms notify an SNS topic per region (KMS-encrypted) and treat missing data as not breaching."""
     name: str = Field(pattern=SLUG, description="alarm `<env>-<region code>-slo-<name>` in every region")
-    kind: Literal["latency", "errorRate", "custom"] = Field(
+    kind: Literal["latency", "errorRate", "custom", "dbReplicaLag", "cacheCpu", "queueAge"] = Field(
         description="latency: ALB `TargetResponseTime` at `percentile`; errorRate: metric math "
                     "`100 * HTTPCode_Target_5XX_Count / RequestCount`; custom: any CloudWatch metric (`namespace`, "
-                    "`metricName`, `dimensions`, `statistic`)")
+                    "`metricName`, `dimensions`, `statistic`); data tier, in the regions that have it: "
+                    "dbReplicaLag: Aurora `AuroraReplicaLagMaximum` (ms; `AuroraGlobalDBReplicationLag` on a global "
+                    "secondary), cacheCpu: the busiest cache node's `EngineCPUUtilization` (percent), queueAge: "
+                    "`ApproximateAgeOfOldestMessage` of `queue` (seconds)")
     percentile: Literal["p50", "p90", "p95", "p99", "p99.9"] = Field("p99", description="latency percentile")
     objective: float = Field(gt=0, description="the threshold: seconds (latency), percent of requests (errorRate, "
                                                "below 100), or the custom metric's unit")
@@ -43,6 +46,8 @@ class SloSpec(_Model):
     metric_name: Optional[str] = Field(None, description="custom: the metric's name (required)")
     dimensions: dict[str, str] = Field(default_factory=dict, description="custom: the metric's dimensions")
     statistic: str = Field("Average", description="custom: `Average`, `Sum`, `Maximum` or a percentile `pNN`")
+    queue: Optional[str] = Field(None, pattern=r"^[a-z0-9-]+/[a-z0-9-]+$",
+                                 description="queueAge: the queue, `<topic>/<queue>` of `data.messaging`")
 
     @field_validator("load_balancers")
     @classmethod
@@ -52,6 +57,43 @@ class SloSpec(_Model):
         if bad:
             raise ValueError(f"not ALB ARN suffixes (app/<name>/<16 hex>): {bad}")
         return value
+
+
+# Each data-tier kind and the `data` section whose resource it watches.
+DATA_KINDS = {"dbReplicaLag": "aurora", "cacheCpu": "cache", "queueAge": "messaging"}
+# A CloudWatch alarm's metric math takes at most 10 metrics (PutMetricAlarm, Metrics): cacheCpu
+# watches each node, so at most 10 nodes.
+ALARM_MAX_METRICS = 10
+
+
+def slo_regions(cfg: StackConfig, slo: SloSpec) -> set[str]:
+    """The regions that get this SLO's alarm: all, or for a data-tier kind those that have what
+    it watches."""
+    section = getattr(cfg.data, DATA_KINDS[slo.kind], None) if slo.kind in DATA_KINDS and cfg.data else None
+    if slo.kind in DATA_KINDS and section is None:
+        return set()
+    if section is not None and section.regions is not None:
+        return set(section.regions) & set(cfg.region_names)
+    return set(cfg.region_names)
+
+
+def _data_slo_issues(cfg: StackConfig, base: str, slo: SloSpec) -> list[ConfigIssue]:
+    section = DATA_KINDS[slo.kind]
+    spec = getattr(cfg.data, section, None) if cfg.data else None
+    if spec is None:
+        return [ConfigIssue(f"{base}.kind", f"'{slo.kind}' watches data.{section}, which this stack does not have")]
+    out = []
+    if slo.kind == "cacheCpu":
+        nodes = spec.shards * (1 + spec.replicas_per_shard)
+        if nodes > ALARM_MAX_METRICS:
+            out.append(ConfigIssue(f"{base}.kind", f"cacheCpu watches every node; {nodes} nodes exceed the "
+                                                   f"{ALARM_MAX_METRICS} metrics an alarm can hold"))
+    if slo.kind == "queueAge":
+        queues = {f"{t.name}/{q.name}" for t in spec.topics for q in t.queues}
+        if slo.queue not in queues:
+            out.append(ConfigIssue(f"{base}.queue", f"queueAge needs one of data.messaging's queues "
+                                                    f"({', '.join(sorted(queues))}); got {slo.queue!r}"))
+    return out
 
 
 def issues(cfg: StackConfig) -> list[ConfigIssue]:
@@ -71,8 +113,12 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
             extra = sorted(set(slo.load_balancers) - regions)
             if extra:
                 issues.append(ConfigIssue(f"{base}.loadBalancers", f"not this stack's regions: {', '.join(extra)}"))
+        elif slo.kind in DATA_KINDS:
+            issues += _data_slo_issues(cfg, base, slo)
         elif not (slo.namespace and slo.metric_name):
             issues.append(ConfigIssue(base, "a custom SLO needs namespace and metricName"))
+        if slo.queue is not None and slo.kind != "queueAge":
+            issues.append(ConfigIssue(f"{base}.queue", "only queueAge takes a queue"))
         if slo.kind == "errorRate" and slo.objective >= 100:
             issues.append(ConfigIssue(f"{base}.objective", "an error-rate objective is a percentage below 100"))
         if slo.datapoints_to_alarm and slo.datapoints_to_alarm > slo.evaluation_periods:

@@ -15,7 +15,7 @@ from .cluster import ClusterSpec
 from .connectivity import ConnectivitySpec
 from .errors import ConfigError, ConfigIssue, issues_from_validation
 from .gitops import GitOpsSpec
-from .network import AIRGAP_ENDPOINTS, NetworkSpec
+from .network import AIRGAP_DATA_ENDPOINTS, AIRGAP_ENDPOINTS, NetworkSpec
 from .data import DataSpec
 from .observability import ObservabilitySpec
 from .proxy import ProxySpec
@@ -49,7 +49,7 @@ class StackConfig(_Model):
         description="SLO alarms per region; the same objects stop chaos experiments and judge scaling")
     chaos: Optional[ChaosSpec] = Field(None, description="FIS experiment templates per scenario per region, game days")
     scaling: Optional[ScalingSpec] = Field(None, description="node autoscaler, KEDA, time-based scaling, WAF")
-    data: Optional[DataSpec] = Field(None, description="the data tier behind the clusters (SNS -> SQS push so far)")
+    data: Optional[DataSpec] = Field(None, description="the data tier behind the clusters: Aurora MySQL, cache, S3 (+ CloudFront), SNS -> SQS")
     observability: Optional[ObservabilitySpec] = Field(
         default_factory=ObservabilitySpec, description="a dashboard per region; `null` turns it off",
         json_schema_extra=doc(default="dashboards on"))
@@ -86,6 +86,9 @@ class StackConfig(_Model):
         wanted = set(self.network.endpoints)
         if self.network.egress == "proxy":
             wanted |= set(AIRGAP_ENDPOINTS)
+            for section, services in AIRGAP_DATA_ENDPOINTS.items():
+                if self.data is not None and getattr(self.data, section) is not None:
+                    wanted |= set(services)
         return tuple(sorted(wanted))
 
     def tgw_asns(self) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """The stack, in order: the hub region first (it owns Argo CD's roles, which spokes grant
-access to: an explicit hand-over, not loop state), then the spokes, the peerings that join their
-transit gateways, Argo CD on the hub, and the exports."""
+access to, and an Aurora global database's primary, which spokes join: explicit hand-overs, not
+loop state), then the spokes, the peerings that join their transit gateways, Argo CD on the hub,
+and the exports."""
 
 from __future__ import annotations
 
@@ -22,16 +23,19 @@ def build_platform(spec: StackSpec) -> dict[str, RegionalPlatform]:
         {r: str(v.cidr) for r, v in spec.plan.vpcs.items()},
         [(s.name, s.link_region, [str(c) for c in s.cidrs]) for s in cfg.connectivity.on_prem if s.link_region]))
 
-    def region(name: str, access_role_arn=None) -> RegionalPlatform:
+    def region(name: str, access_role_arn=None, aurora_global=None) -> RegionalPlatform:
         ctx = RegionContext(name, cfg.environment, cfg.owner)
         return RegionalPlatform(ctx.code, RegionArgs(spec=spec, ctx=ctx, destinations=dests,
-                                                     argocd_access_role_arn=access_role_arn))
+                                                     argocd_access_role_arn=access_role_arn,
+                                                     aurora_global=aurora_global))
 
     hub = region(hub_name)
     access = hub.argocd_identity.spoke_access_role.arn if hub.argocd_identity else None
+    # An Aurora global database's primary is in the hub; the spokes' secondaries join it.
+    aurora_global = hub.database.global_handle if hub.database else None
     regions = {hub_name: hub}
     for name in sorted(r.name for r in cfg.regions if r.name != hub_name):
-        regions[name] = region(name, access)
+        regions[name] = region(name, access, aurora_global)
 
     for a, b in peering_pairs(cfg.region_names, hub_name, mode):
         ends = [PeerEnd(ctx=regions[me].ctx, provider=regions[me].provider, transit=regions[me].transit,

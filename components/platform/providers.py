@@ -6,13 +6,29 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from ..naming import RegionContext
+from ..naming import RegionContext, region_short_code
+
+# CloudFront's viewer certificates must be ACM certificates in us-east-1 (CloudFront API,
+# ViewerCertificate.ACMCertificateArn), and its standard logging (v2) is set up through the
+# CloudWatch Logs API in us-east-1 only (CloudFront developer guide, "Configure standard logging (v2)").
+GLOBAL_SERVICES_REGION = "us-east-1"
+
+
+def _provider(name: str, region: str, parent: pulumi.Resource) -> aws.Provider:
+    """Every provider of the stack is made here, so they all carry the same settings."""
+    return aws.Provider(name, region=region, opts=pulumi.ResourceOptions(parent=parent))
 
 
 def regional_provider(ctx: RegionContext, parent: pulumi.Resource) -> aws.Provider:
     """One explicit provider per region, handed to every capability (pulumi_eks components take
     no `region` argument, so a provider is the one mechanism that works everywhere)."""
-    return aws.Provider(ctx.name("aws"), region=ctx.region, opts=pulumi.ResourceOptions(parent=parent))
+    return _provider(ctx.name("aws"), ctx.region, parent)
+
+
+def global_services_provider(ctx: RegionContext, parent: pulumi.Resource) -> aws.Provider:
+    """A us-east-1 provider for the global services' regional parts (CloudFront's ACM certificate
+    and log delivery), made for the region `ctx` that needs it, with regional_provider's settings."""
+    return _provider(ctx.name("aws", region_short_code(GLOBAL_SERVICES_REGION)), GLOBAL_SERVICES_REGION, parent)
 
 
 def account_of(provider: aws.Provider) -> pulumi.Output[str]:

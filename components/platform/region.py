@@ -9,10 +9,12 @@ from typing import Optional
 
 import pulumi
 
+from ..cache import CacheCluster, cache_args
 from ..chaos import ChaosExperiments, chaos_args
 from ..cluster import RegionalCluster, cluster_args
 from ..connectivity import RegionalTransit, transit_args
 from ..dashboards import RegionalDashboard, dashboard_args
+from ..database import AuroraDatabase, AuroraGlobalHandle, database_args
 from ..gitops import ArgoCdIdentity, identity_args
 from ..logs_key import logs_kms_key
 from ..messaging import MessagingTier, messaging_args
@@ -21,6 +23,7 @@ from ..network import RegionalNetwork, network_args
 from ..scaling import RegionalScaling, scaling_args
 from ..slo import SloAlarms, slo_alarms_args
 from ..stack import StackSpec
+from ..storage import StorageTier, storage_args
 from ..topology import Destination
 from ..wiring import RegionWiring
 from .providers import account_of, regional_provider
@@ -32,6 +35,7 @@ class RegionArgs:
     ctx: RegionContext
     destinations: tuple[Destination, ...]  # every VPC and on-prem range, for routing
     argocd_access_role_arn: Optional[pulumi.Input[str]] = None  # spokes: the hub's Argo CD access role
+    aurora_global: Optional[AuroraGlobalHandle] = None  # spokes: the hub's Aurora global cluster to join
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -44,7 +48,7 @@ class RegionalPlatform(pulumi.ComponentResource):
         in_region = pulumi.ResourceOptions(parent=self, providers={"aws": self.provider})
         self.logs_key = logs_kms_key(ctx, self.account, spec.config.environment == "prod", in_region)
         w = RegionWiring(ctx=ctx, account=self.account, provider=self.provider, logs_key=self.logs_key, parent=self,
-                         argocd_access_role_arn=args.argocd_access_role_arn)
+                         argocd_access_role_arn=args.argocd_access_role_arn, aurora_global=args.aurora_global)
 
         self.network = RegionalNetwork(ctx.name("network"), network_args(spec, w), w.in_region)
         w = w.with_(network=self.network)
@@ -57,6 +61,16 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.cluster = RegionalCluster(ctx.name("cluster"), cluster, pulumi.ResourceOptions.merge(
             w.in_region, pulumi.ResourceOptions(depends_on=[self.transit]))) if cluster else None
         w = w.with_(cluster=self.cluster)
+        # The data tier admits the cluster's nodes; SLOs and chaos experiments may name its parts.
+        database = database_args(spec, w)
+        self.database = AuroraDatabase(ctx.name("database"), database, w.in_region) if database else None
+        cache = cache_args(spec, w)
+        self.cache = CacheCluster(ctx.name("cache"), cache, w.in_region) if cache else None
+        storage = storage_args(spec, w)
+        self.storage = StorageTier(ctx.name("storage"), storage, w.in_region) if storage else None
+        messaging = messaging_args(spec, w)
+        self.messaging = MessagingTier(ctx.name("messaging"), messaging, w.in_region) if messaging else None
+        w = w.with_(database=self.database, cache=self.cache, storage=self.storage, messaging=self.messaging)
         slo = slo_alarms_args(spec, w)
         self.slo = SloAlarms(ctx.name("slo"), slo, w.in_region) if slo else None
         w = w.with_(slo=self.slo)
@@ -64,8 +78,6 @@ class RegionalPlatform(pulumi.ComponentResource):
         self.chaos = ChaosExperiments(ctx.name("chaos"), chaos, w.in_region) if chaos else None
         scaling = scaling_args(spec, w)
         self.scaling = RegionalScaling(ctx.name("scaling"), scaling, w.in_region) if scaling else None
-        messaging = messaging_args(spec, w)
-        self.messaging = MessagingTier(ctx.name("messaging"), messaging, w.in_region) if messaging else None
         dashboard = dashboard_args(spec, w, self.scaling.web_acl if self.scaling else None)
         self.dashboard = RegionalDashboard(ctx.name("dashboard"), dashboard, w.in_region) if dashboard else None
         self.wiring = w

@@ -76,10 +76,12 @@ class SdkNames:
             text = path.read_text()
             if f"'{token}'" in text or f'"{token}"' in text:
                 self._parse(path, mod_dir)
-                key = (mod_dir, f"{name}Args")
-                if key in self._classes:
-                    self._token_file[token] = key
-                    return key
+                # Where `<Name>Args` is already an input type of the package (s3's
+                # BucketVersioningArgs is the legacy Bucket's block), the resource's is `<Name>InitArgs`.
+                for key in ((mod_dir, f"{name}InitArgs"), (mod_dir, f"{name}Args")):
+                    if key in self._classes:
+                        self._token_file[token] = key
+                        return key
         return None
 
     def props(self, cls: tuple[str, str]) -> dict[str, Prop]:

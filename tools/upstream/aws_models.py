@@ -73,6 +73,7 @@ _MODULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "route53": (("route53", "route53resolver"), ()),       # Resolver endpoints and rules
     "directconnect": (("directconnect",), ("DirectConnect",)),  # CreateDirectConnectGateway
     "rds": (("rds",), ("DB",)),                            # CreateDBSubnetGroup
+    "elasticache": (("elasticache",), ("Cache",)),         # CreateCacheSubnetGroup, CreateCacheParameterGroup
 }
 
 # Types no naming rule finds: type -> (service, operation), each with why.
@@ -94,6 +95,24 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     # One rule of a security group is one Authorize call with one IpPermission.
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("ec2", "AuthorizeSecurityGroupIngress"),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("ec2", "AuthorizeSecurityGroupEgress"),
+    # An Aurora cluster's instance is a DB instance joined to the cluster.
+    "aws:rds/clusterInstance:ClusterInstance": ("rds", "CreateDBInstance"),
+    # A secret's value is put, after the secret is created.
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretsmanager", "PutSecretValue"),
+    # ACM issues public certificates on request; the validation resource only waits, describing
+    # the certificate until it is ISSUED.
+    "aws:acm/certificate:Certificate": ("acm", "RequestCertificate"),
+    "aws:acm/certificateValidation:CertificateValidation": ("acm", "DescribeCertificate"),
+    # CloudWatch Logs vended delivery: sources and destinations are put, deliveries created.
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": ("logs", "PutDeliverySource"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": ("logs", "PutDeliveryDestination"),
+    "aws:cloudwatch/logDelivery:LogDelivery": ("logs", "CreateDelivery"),
+    # A record is one UPSERT change of a change batch.
+    "aws:route53/record:Record": ("route53", "ChangeResourceRecordSets"),
+    # S3's bucket settings are each a Put on the bucket.
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("s3", "PutPublicAccessBlock"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        ("s3", "PutBucketEncryption"),
 }
 
 # Keys that pulumi-aws renames beyond the rules above: type -> {pulumi key path -> member path}.
@@ -112,6 +131,9 @@ _SG_RULE = {
     "toPort": "IpPermissions.ToPort",
     "ipProtocol": "IpPermissions.IpProtocol",
 }
+_RECORD_SET = "ChangeBatch.Changes.ResourceRecordSet"
+_PUBLIC_BLOCK = {k: f"PublicAccessBlockConfiguration.{k[0].upper()}{k[1:]}"
+                 for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")}
 _RENAMES: dict[str, dict[str, str]] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _SG_RULE,
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _SG_RULE,
@@ -138,6 +160,24 @@ _RENAMES: dict[str, dict[str, str]] = {
         "metricQueries[].metric.namespace": "Metric.Namespace",
         "metricQueries[].metric.dimensions": "Metric.Dimensions",
     },
+    # CloudFront lists travel as {Quantity, Items}.
+    "aws:cloudfront/distribution:Distribution": {
+        "aliases": "DistributionConfig.Aliases.Items", "origins": "DistributionConfig.Origins.Items",
+        "origins[].originId": "Id",
+        "defaultCacheBehavior.allowedMethods": "AllowedMethods.Items",
+        "defaultCacheBehavior.cachedMethods": "AllowedMethods.CachedMethods.Items",
+        "restrictions.geoRestriction.locations": "Items"},
+    "aws:route53/record:Record": {"zoneId": "HostedZoneId", "name": f"{_RECORD_SET}.Name",
+                                  "type": f"{_RECORD_SET}.Type", "ttl": f"{_RECORD_SET}.TTL",
+                                  "aliases": f"{_RECORD_SET}.AliasTarget",
+                                  "aliases[].name": "DNSName", "aliases[].zoneId": "HostedZoneId"},
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _PUBLIC_BLOCK,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
+        "rules": "ServerSideEncryptionConfiguration.Rules",
+        "rules[].applyServerSideEncryptionByDefault.kmsMasterKeyId": "KMSMasterKeyID"},
+    "aws:cloudwatch/logDelivery:LogDelivery": {"deliverySourceName": "deliverySourceName"},
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": {
+        "deliveryDestinationConfigurations": "deliveryDestinationConfiguration"},
 }
 
 # Keys the provider sends with a second call after the create: type -> {key -> "Operation.Member"}.

@@ -91,6 +91,10 @@ FIS_TARGET_TYPES = {
     "aws:ec2:instance": ("aws:ec2/instance:Instance",),
     "aws:ec2:spot-instance": ("aws:ec2/spotInstanceRequest:SpotInstanceRequest",),
     "aws:eks:pod": (),
+    # FIS user guide, actions reference (aws:rds:failover-db-cluster; aws:elasticache:
+    # replicationgroup-interrupt-az-power), read 2026-11-26
+    "aws:rds:cluster": ("aws:rds/cluster:Cluster",),
+    "aws:elasticache:replicationgroup": ("aws:elasticache/replicationGroup:ReplicationGroup",),
 }
 # Tags that components put on EC2 instances they launch at run time (so no stack resource
 # carries them). EKS managed node groups: instances are tagged eks:cluster-name and
