@@ -14,7 +14,6 @@ import pytest
 from components.config import ConfigError
 from components.naming import cache_member_ids
 from tests.helpers import run, shipped, variant
-from tools.policy_check import DEFAULT_PACK, AnalyzerPack
 
 RG = "aws:elasticache/replicationGroup:ReplicationGroup"
 USER = "aws:elasticache/user:User"
@@ -218,12 +217,9 @@ GOOD = {"replicationGroupId": "prod-use1-cache", "description": "d", "engine": "
         "automaticFailoverEnabled": True, "multiAzEnabled": True, "numCacheClusters": 2, "tags": TAGS}
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with AnalyzerPack(DEFAULT_PACK) as p:
-        p.analyzer_info()
-        p.configure({"all": "mandatory"})
-        yield p
+@pytest.fixture
+def pack(security_pack):
+    return security_pack
 
 
 def fired(pack, props):

@@ -15,7 +15,6 @@ from components.database import (CLUSTER_PARAMETERS, LOG_EXPORTS, MASTER_USERNAM
                                  global_cluster_id, parameter_group_family)
 from tests.helpers import run, run_tool, shipped, variant
 from tools.plan_json import dump
-from tools.policy_check import DEFAULT_PACK, AnalyzerPack
 
 CLUSTER = "aws:rds/cluster:Cluster"
 INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -284,12 +283,9 @@ RULE_CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with AnalyzerPack(DEFAULT_PACK) as p:
-        p.analyzer_info()
-        p.configure({"all": "mandatory"})
-        yield p
+@pytest.fixture
+def pack(security_pack):
+    return security_pack
 
 
 def fired(pack, typ, props):

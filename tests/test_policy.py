@@ -13,12 +13,9 @@ from tools.policy_check import DEFAULT_PACK, READINESS_PACK, AnalyzerPack
 TAGS = {"environment": "prod", "owner": "team", "managed-by": "pulumi", "region": "us-east-1"}
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with AnalyzerPack(DEFAULT_PACK) as p:
-        p.analyzer_info()
-        p.configure({"all": "mandatory"})
-        yield p
+@pytest.fixture
+def pack(security_pack):
+    return security_pack
 
 
 def resource(typ, props, name="r"):

@@ -201,19 +201,26 @@ def _region_issues(key: str, regions: Optional[list[str]], cfg: StackConfig) -> 
             if r not in cfg.region_names]
 
 
+def _placement_issues(section: str, what: str, regions: Optional[list[str]], cfg: StackConfig) -> list[ConfigIssue]:
+    """Where a database-tier service can live: this stack's regions, the database subnets, and a
+    cluster whose nodes are the only clients its security group admits."""
+    out = _region_issues(f"data.{section}.regions", regions, cfg)
+    if not cfg.network.database_tier:
+        out.append(ConfigIssue(f"data.{section}", f"{what} lives in the database subnets: set network.databaseTier: true"))
+    if cfg.cluster is None:
+        out.append(ConfigIssue(f"data.{section}", f"{what} admits only the EKS nodes: it needs `cluster`"))
+    return out
+
+
 def aurora_issues(cfg: StackConfig) -> list[ConfigIssue]:
     aurora = cfg.data.aurora if cfg.data else None
     if aurora is None:
         return []
-    out = _region_issues("data.aurora.regions", aurora.regions, cfg)
+    out = _placement_issues("aurora", "Aurora", aurora.regions, cfg)
     prod = cfg.environment == "prod"
-    if not cfg.network.database_tier:
-        out.append(ConfigIssue("data.aurora", "Aurora lives in the database subnets: set network.databaseTier: true"))
-    elif prod and cfg.network.az_count < 3:
+    if prod and cfg.network.database_tier and cfg.network.az_count < 3:
         out.append(ConfigIssue("data.aurora", f"prod Aurora spreads over three AZs; network.azCount is "
                                               f"{cfg.network.az_count}"))
-    if cfg.cluster is None:
-        out.append(ConfigIssue("data.aurora", "Aurora admits only the EKS nodes: it needs `cluster`"))
     if prod and aurora.backup_retention_days < 7:
         out.append(ConfigIssue("data.aurora.backupRetentionDays",
                                f"prod keeps backups at least 7 days; got {aurora.backup_retention_days}"))
@@ -238,11 +245,7 @@ def cache_issues(cfg: StackConfig) -> list[ConfigIssue]:
     cache = cfg.data.cache if cfg.data else None
     if cache is None:
         return []
-    out = _region_issues("data.cache.regions", cache.regions, cfg)
-    if not cfg.network.database_tier:
-        out.append(ConfigIssue("data.cache", "the cache lives in the database subnets: set network.databaseTier: true"))
-    if cfg.cluster is None:
-        out.append(ConfigIssue("data.cache", "the cache admits only the EKS nodes: it needs `cluster`"))
+    out = _placement_issues("cache", "the cache", cache.regions, cfg)
     if cache.automatic_failover and cache.replicas_per_shard == 0:
         out.append(ConfigIssue("data.cache.replicasPerShard",
                                "automatic failover needs a replica to fail over to; one node per shard cannot"))
