@@ -201,6 +201,14 @@ class RegionalCluster(pulumi.ComponentResource):
             encryption_config_key_arn=self.secrets_key.arn,
             enabled_cluster_log_types=LOG_TYPES,
             skip_default_node_group=True,
+            # No pulumi-eks security groups: then `cluster_security_group_id` is the group EKS itself
+            # creates, the one on the control plane's ENIs and on every node (managed node groups
+            # whose launch template names no group get it; Karpenter selects it by its
+            # aws:eks:cluster-name tag). Otherwise it is pulumi-eks's control-plane-only group
+            # (pulumi-eks nodejs/eks/cluster/cluster.ts @7bf0c1b: clusterSecurityGroup?.id ??
+            # vpcConfig.clusterSecurityGroupId), and the data tier's "from the nodes" rules would
+            # admit nothing.
+            skip_default_security_groups=True,
             deletion_protection=a.protect_stateful,
             vpc_cni_options=eks.VpcCniOptionsArgs(addon_version=a.addons["vpcCni"]),
             # CoreDNS runs a Deployment: created here, before any node exists (skip_default_node_group),

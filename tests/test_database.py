@@ -89,6 +89,8 @@ def test_only_the_clusters_nodes_reach_3306(stack):
         # a remote component: its region is in its name (<region code>-eks), not in a provider
         eks = one([e for e in r.of_type("eks:index:Cluster") if e.name == f"{region_short_code(region)}-eks"])
         assert rule.inputs["referencedSecurityGroupId"] == eks.outputs["clusterSecurityGroupId"]
+        # ...and that output is the group EKS puts on every node only without pulumi-eks's own groups
+        assert eks.inputs["skipDefaultSecurityGroups"] is True, eks.urn
         assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 3306, 3306)
         assert not rule.inputs.get("cidrIpv4") and not rule.inputs.get("cidrIpv6")
 

@@ -1,6 +1,7 @@
-"""Data tier, object storage: S3 buckets hardened in every region they are declared in, one
-behind CloudFront (OAC, HTTPS only, TLSv1.2_2021, access logs), its us-east-1 parts on a
-us-east-1 provider; the security rules on violating and compliant resources."""
+"""Data tier, object storage: S3 buckets hardened in every region they are declared in, each
+logging to its region's server access log bucket, one behind CloudFront (OAC, HTTPS only,
+TLSv1.2_2021, access logs, a CLOUDFRONT web ACL), its us-east-1 parts on a us-east-1 provider;
+the security rules on violating and compliant resources."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import json
 import pytest
 
 from components.config import ConfigError
-from components.storage import bucket_policy, limited_name, storage_key_policy
+from components.config.data import CdnSpec
+from components.config.data import s3_name_problem
+from components.storage import (access_log_bucket_name, access_log_bucket_policy, bucket_policy,
+                                limited_name, storage_key_policy, waf_rules)
 from tests.helpers import run, shipped, stack_yaml, variant
 from tools.plan_json import dump
-from tools.policy_check import DEFAULT_PACK, AnalyzerPack, resources_from_preview
+from tools.policy_check import resources_from_preview
 
 BUCKET = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -32,6 +36,9 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LOG_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 LOG_DEST = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 PROVIDER = "pulumi:providers:aws"
 
 
@@ -42,6 +49,14 @@ def _storage(r, typ):
 def _one(items, what=""):
     assert len(items) == 1, (what, [i.urn for i in items])
     return items[0]
+
+
+def _log_buckets(r):
+    return [b for b in _storage(r, BUCKET) if "-s3-logs-" in b.inputs["bucket"]]
+
+
+def _data_buckets(r):
+    return [b for b in _storage(r, BUCKET) if "-s3-logs-" not in b.inputs["bucket"]]
 
 
 def _for_bucket(r, typ, bucket):
@@ -62,7 +77,10 @@ def _statements(doc: str) -> dict:
 ])
 def test_each_bucket_lives_in_its_declared_regions_under_its_name(stack, expected):
     r = shipped(stack)
-    assert {(b.inputs["bucket"], r.region_of(b)) for b in _storage(r, BUCKET)} == expected
+    assert {(b.inputs["bucket"], r.region_of(b)) for b in _data_buckets(r)} == expected
+    # One server access log bucket per region that has buckets, named after the env and region.
+    assert {(b.inputs["bucket"], r.region_of(b)) for b in _log_buckets(r)} == {
+        (f"example-org-s3-logs-{stack}-{name.rsplit('-', 1)[1]}", region) for name, region in expected}
 
 
 @pytest.mark.parametrize("stack", ["prod", "dev"])
@@ -71,7 +89,7 @@ def test_every_bucket_is_hardened_and_configured_one_call_at_a_time(stack):
     prod = stack == "prod"
     specs = {b.name: b for b in r.spec.config.data.storage.buckets}
     keys = {r.region_of(k): k for k in _storage(r, KEY) if "S3 encryption" in k.inputs["description"]}
-    for bucket in _storage(r, BUCKET):
+    for bucket in _data_buckets(r):
         name = bucket.inputs["bucket"]
         spec = specs[name.rsplit("-", 2)[0]]
         assert bucket.inputs["forceDestroy"] is False and bucket.protect is prod, bucket.urn
@@ -95,7 +113,8 @@ def test_every_bucket_is_hardened_and_configured_one_call_at_a_time(stack):
                         "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
         # S3 answers concurrent configuration calls on one bucket with 409 OperationAborted.
-        chain = [ownership, public, versioning, sse, lifecycle, policy]
+        logging = _for_bucket(r, LOGGING, bucket)
+        chain = [ownership, public, versioning, sse, lifecycle, policy, logging]
         for before, after in zip(chain, chain[1:]):
             assert before.urn in after.dependencies, (after.urn, "waits for", before.urn)
         assert all(r.region_of(x) == r.region_of(bucket) for x in chain)
@@ -117,8 +136,116 @@ def test_a_bucket_that_stays_in_standard_has_no_transition(tmp_path):
     buckets = [{"name": "example-org-archive", "infrequentAccessAfterDays": None, "noncurrentVersionExpiryDays": 7}]
     r = run("dev", variant(tmp_path, "dev", data={"storage": {"buckets": buckets}}))
     for lifecycle in _storage(r, LIFECYCLE):
+        if "access-logs" in lifecycle.urn:
+            continue
         (rule,) = lifecycle.inputs["rules"]
         assert "transitions" not in rule and rule["noncurrentVersionExpiration"] == {"noncurrentDays": 7}
+
+
+# -- server access logs ----------------------------------------------------------------------
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_every_bucket_logs_to_its_regions_log_bucket_with_partitioned_keys(stack):
+    r = shipped(stack)
+    log_buckets = {r.region_of(b): b for b in _log_buckets(r)}
+    for bucket in _data_buckets(r):
+        name = bucket.inputs["bucket"]
+        logging = _for_bucket(r, LOGGING, bucket)
+        target = log_buckets[r.region_of(bucket)]
+        assert logging.inputs == {
+            "bucket": name, "targetBucket": target.id, "targetPrefix": f"{name}/",
+            "targetObjectKeyFormat": {"partitionedPrefix": {"partitionDateSource": "EventTime"}}}
+        assert r.region_of(logging) == r.region_of(bucket)
+        # Delivery works only once the log bucket's policy admits it.
+        assert _for_bucket(r, POLICY, target).urn in logging.dependencies
+    # The log buckets are not logged themselves.
+    assert not [x for x in _storage(r, LOGGING) if x.inputs["bucket"] in {b.id for b in _log_buckets(r)}]
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_log_buckets_are_hardened_sse_s3_expiring_and_configured_one_call_at_a_time(stack):
+    r = shipped(stack)
+    retention = r.spec.config.network.flow_log_retention_days
+    assert retention == (365 if stack == "prod" else 30), "prod keeps its logs a year"
+    for bucket in _log_buckets(r):
+        assert bucket.inputs["forceDestroy"] is False and bucket.protect is (stack == "prod")
+        ownership, public, versioning, sse, lifecycle, policy = (
+            _for_bucket(r, t, bucket) for t in (OWNERSHIP, PUBLIC, VERSIONING, SSE, LIFECYCLE, POLICY))
+        assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+        assert all(public.inputs[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                                      "restrictPublicBuckets"))
+        assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+        # S3 delivers server access logs only to SSE-S3 buckets (S3 user guide).
+        assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+        assert lifecycle.inputs["rules"] == [{
+            "id": "expire-access-logs", "status": "Enabled", "filter": {}, "expiration": {"days": retention},
+            "noncurrentVersionExpiration": {"noncurrentDays": 30}, "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}}]
+        chain = [ownership, public, versioning, sse, lifecycle, policy]
+        for before, after in zip(chain, chain[1:]):
+            assert before.urn in after.dependencies, (after.urn, "waits for", before.urn)
+        assert all(r.region_of(x) == r.region_of(bucket) for x in chain)
+
+
+@pytest.mark.parametrize("stack", ["prod", "dev"])
+def test_log_bucket_policy_admits_only_s3_log_delivery_for_its_regions_buckets(stack):
+    r = shipped(stack)
+    for log_bucket in _log_buckets(r):
+        log = log_bucket.inputs["bucket"]
+        sources = sorted(b.inputs["bucket"] for b in _data_buckets(r) if r.region_of(b) == r.region_of(log_bucket))
+        statements = json.loads(_for_bucket(r, POLICY, log_bucket).inputs["policy"])["Statement"]
+        deny = [s for s in statements if s["Effect"] == "Deny"]
+        assert deny == [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                         "Resource": [f"arn:aws:s3:::{log}", f"arn:aws:s3:::{log}/*"],
+                         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+        allows = sorted((s for s in statements if s["Effect"] == "Allow"), key=lambda s: s["Resource"])
+        assert [{k: v for k, v in s.items() if k != "Sid"} for s in allows] == [{
+            "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{log}/{source}/*",
+            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source}"},
+                          "StringEquals": {"aws:SourceAccount": "123456789012"}}} for source in sources]
+        assert len({s["Sid"] for s in statements}) == len(statements)
+
+
+def test_access_log_bucket_name():
+    assert access_log_bucket_name("example-org-uploads", "prod", "apne2") == "example-org-s3-logs-prod-apne2"
+    assert access_log_bucket_name("acme", "dev", "usw2") == "acme-s3-logs-dev-usw2", "a one-word stem stays whole"
+    assert access_log_bucket_name("acme.corp-media", "dev", "usw2") == "acme.corp-s3-logs-dev-usw2"
+    long = access_log_bucket_name("a" * 50 + "-uploads", "prod", "apne2")
+    assert len(long) == 63 and long.endswith("-s3-logs-prod-apne2") and s3_name_problem(long) is None
+    assert long != access_log_bucket_name("a" * 51 + "-uploads", "prod", "apne2")
+    for name in (access_log_bucket_name(stem, env, code) for stem in ("example-org-uploads", "x-y", "abc")
+                 for env in ("dev", "prod", "airgap") for code in ("apne2", "usgovw1")):
+        assert s3_name_problem(name) is None, name
+
+
+def test_a_bucket_named_like_the_log_bucket_is_refused_naming_the_first_buckets_key(tmp_path):
+    buckets = [{"name": "example-org-uploads"}, {"name": "example-org-s3-logs"}]
+    with pytest.raises(ConfigError) as err:
+        run("dev", variant(tmp_path, "dev", data={"storage": {"buckets": buckets}}))
+    text = err.value.render()
+    assert "global-platform:data.storage.buckets[0].name" in text and "example-org-s3-logs-dev-" in text, text
+    assert "name of a declared bucket" in text
+
+
+def test_bucket_logging_inputs_are_checked_against_put_bucket_logging():
+    from tools.upstream.aws_models import check, operation_for
+    assert operation_for(LOGGING) == ("s3", "PutBucketLogging")
+    inputs = {"bucket": "b", "targetBucket": "logs", "targetPrefix": "b/",
+              "targetObjectKeyFormat": {"partitionedPrefix": {"partitionDateSource": "EventTime"}}}
+    doc = lambda i: {"steps": [{"op": "create", "urn": f"urn:pulumi:prod::p::{LOGGING}::r",  # noqa: E731
+                                "newState": {"type": LOGGING, "inputs": i}}]}
+    assert check(doc(inputs)) == []
+    bad = {**inputs, "targetObjectKeyFormat": {"partitionedPrefix": {"partitionDateSource": "ArrivalTime"}}}
+    (finding,) = check(doc(bad))
+    assert "PutBucketLogging.BucketLoggingStatus.LoggingEnabled.TargetObjectKeyFormat.PartitionedPrefix." \
+           "PartitionDateSource" in finding.message and "EventTime, DeliveryTime" in finding.message
+
+
+def test_access_log_bucket_policy_helper():
+    doc = json.loads(access_log_bucket_policy("arn:aws-cn:s3:::logs", "1", ["b.x-1", "a"], "aws-cn"))
+    sids = [s["Sid"] for s in doc["Statement"]]
+    assert sids == ["DenyInsecureTransport", "ServerAccessLogsFromA", "ServerAccessLogsFromBX1"]
+    assert doc["Statement"][2]["Condition"]["ArnLike"] == {"aws:SourceArn": "arn:aws-cn:s3:::b.x-1"}
+    assert doc["Statement"][2]["Resource"] == "arn:aws-cn:s3:::logs/b.x-1/*"
 
 
 # -- CloudFront ------------------------------------------------------------------------------
@@ -157,6 +284,8 @@ def test_the_distribution_serves_the_custom_domain_over_modern_tls_only():
     behaviour = i["defaultCacheBehavior"]
     assert behaviour["viewerProtocolPolicy"] == "redirect-to-https"
     assert behaviour["cachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # CachingOptimized
+    # the managed SecurityHeadersPolicy: HSTS, nosniff, frame and referrer policies on every response
+    assert behaviour["responseHeadersPolicyId"] == "67f7725c-6f97-4210-82d7-5512b31e9d03"
     assert behaviour["allowedMethods"] == ["GET", "HEAD"] and behaviour["compress"] is True
     assert "orderedCacheBehaviors" not in i
     oac = _one(_storage(r, OAC))
@@ -166,6 +295,61 @@ def test_the_distribution_serves_the_custom_domain_over_modern_tls_only():
     (origin,) = i["origins"]
     assert origin == {"domainName": bucket.outputs["bucketRegionalDomainName"], "originId": behaviour["targetOriginId"],
                       "originAccessControlId": oac.id}, "OAC, never a legacy OAI"
+
+
+def test_the_distribution_has_a_default_root_object():
+    dist, _ = _cdn(shipped("prod"))
+    assert dist.inputs["defaultRootObject"] == "index.html"
+
+
+def test_a_cloudfront_scoped_web_acl_on_the_us_east_1_provider_guards_the_distribution():
+    r = shipped("prod")
+    dist, _ = _cdn(r)
+    acl = _one(_storage(r, WEB_ACL))
+    assert dist.inputs["webAclId"] == acl.outputs["arn"] and acl.urn in dist.dependencies
+    assert acl.outputs["arn"].startswith("arn:aws:wafv2:us-east-1:123456789012:global/webacl/")
+    assert acl.inputs["scope"] == "CLOUDFRONT" and acl.inputs["defaultAction"] == {"allow": {}}
+    # the very provider the distribution uses, and it is us-east-1
+    assert acl.provider == dist.provider and r.regs[acl.provider.rsplit("::", 1)[0]].inputs["region"] == "us-east-1"
+    name = acl.inputs["name"]
+    assert name == "prod-apne2-cdn-example-org-static" and acl.inputs["tags"]["region"] == "us-east-1"
+    assert acl.inputs["visibilityConfig"] == {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True,
+                                              "metricName": name}
+    rate, crs, bad_inputs = sorted(acl.inputs["rules"], key=lambda x: x["priority"])
+    assert rate == {"name": "rate-limit-per-ip", "priority": 0, "action": {"block": {}},
+                    "statement": {"rateBasedStatement": {"limit": CDN_RATE_LIMIT, "aggregateKeyType": "IP",
+                                                         "evaluationWindowSec": 300}},
+                    "visibilityConfig": {"cloudwatchMetricsEnabled": True, "sampledRequestsEnabled": True,
+                                         "metricName": f"{name}-rate-limit"}}
+    for rule, group in ((crs, "AWSManagedRulesCommonRuleSet"), (bad_inputs, "AWSManagedRulesKnownBadInputsRuleSet")):
+        assert rule["statement"] == {"managedRuleGroupStatement": {"vendorName": "AWS", "name": group}}
+        assert rule["overrideAction"] == {"none": {}} and "action" not in rule, "the group's own actions, not count"
+        assert rule["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
+
+
+def test_the_web_acl_logs_to_an_encrypted_aws_waf_logs_group_in_us_east_1():
+    r = shipped("prod")
+    acl = _one(_storage(r, WEB_ACL))
+    cdn = next(b.cdn for b in r.spec.config.data.storage.buckets if b.cdn)
+    logging = _one(_storage(r, WAF_LOGGING))
+    group = _one([g for g in _storage(r, LOG_GROUP) if g.inputs["name"].startswith("aws-waf-logs-")])
+    assert group.inputs["name"] == "aws-waf-logs-prod-apne2-cdn-example-org-static"
+    assert logging.inputs == {"resourceArn": acl.outputs["arn"], "logDestinationConfigs": [group.outputs["arn"]],
+                              "redactedFields": [{"singleHeader": {"name": "authorization"}}]}
+    assert r.region_of(group) == r.region_of(logging) == "us-east-1" and group.provider == acl.provider
+    assert group.inputs["retentionInDays"] == cdn.log_retention_days
+    # the tier's us-east-1 log key, whose policy lets CloudWatch Logs use it for this group too
+    key = _one([k for k in _storage(r, KEY) if r.region_of(k) == "us-east-1"])
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    arns = _statements(key.inputs["policy"])["CloudWatchLogsUse"]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert group.outputs["arn"] in arns and len(arns) == 2
+
+
+def test_waf_rules_helper_keeps_names_within_waf_limits():
+    rules = waf_rules("x" * 128, 10, ["AWSManagedRulesCommonRuleSet"])
+    assert all(len(rule["visibility_config"]["metric_name"]) <= 255 for rule in rules)
+    assert [rule["priority"] for rule in rules] == [0, 1]
+    assert len(limited_name("prod-apne2-cdn-" + "b" * 200, 128)) == 128
 
 
 def test_the_certificate_is_validated_in_the_given_zone_and_the_domain_aliases_the_distribution():
@@ -207,9 +391,9 @@ def test_only_the_distribution_reads_the_bucket_and_decrypts_with_the_key():
         assert cloudfront["Action"] == "kms:Decrypt" and cloudfront["Principal"] == {"Service": "cloudfront.amazonaws.com"}
         assert cloudfront["Condition"] == {"StringEquals": {"AWS:SourceArn": [arn]}}
         assert dist.urn in key.dependencies, "the key names the distribution, so it comes after it"
-    # Other buckets' policies admit nobody.
+    # Other data buckets' policies admit nobody (log buckets admit S3's log delivery: tested below).
     for other in _storage(r, POLICY):
-        if other.inputs["bucket"] != name:
+        if other.inputs["bucket"] != name and "-s3-logs-" not in other.inputs["bucket"]:
             assert set(_statements(other.inputs["policy"])) == {"DenyInsecureTransport"}
 
 
@@ -217,13 +401,13 @@ def test_access_logs_go_through_v2_delivery_to_an_encrypted_log_group_in_us_east
     r = shipped("prod")
     dist, _ = _cdn(r)
     cdn = next(b.cdn for b in r.spec.config.data.storage.buckets if b.cdn)
-    group = _one(_storage(r, LOG_GROUP))
+    group = _one([g for g in _storage(r, LOG_GROUP) if "/cloudfront/" in g.inputs["name"]])
     assert group.inputs["retentionInDays"] == cdn.log_retention_days == 365
     key = _one([k for k in _storage(r, KEY) if r.region_of(k) == "us-east-1"])
     assert group.inputs["kmsKeyId"] == key.outputs["arn"] and key.protect is True
     logs = _statements(key.inputs["policy"])["CloudWatchLogsUse"]
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-    assert logs["Condition"] == {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [group.outputs["arn"]]}}
+    assert group.outputs["arn"] in logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     source, dest, delivery = _one(_storage(r, LOG_SOURCE)), _one(_storage(r, LOG_DEST)), _one(_storage(r, LOG_DELIVERY))
     assert source.inputs["logType"] == "ACCESS_LOGS" and source.inputs["resourceArn"] == dist.outputs["arn"]
     assert dest.inputs["deliveryDestinationConfiguration"] == {"destinationResourceArn": group.outputs["arn"]}
@@ -255,7 +439,14 @@ def test_cdn_buckets_in_another_region_get_their_own_global_parts(tmp_path):
     (key,) = [k for k in _storage(r, KEY) if r.region_of(k) == "ap-northeast-1"]
     assert sorted(_statements(key.inputs["policy"])["CloudFrontDecryptsForItsDistributions"]["Condition"]
                   ["StringEquals"]["AWS:SourceArn"]) == sorted(d.outputs["arn"] for d in dists)
-    assert len(_storage(r, LOG_GROUP)) == 2 and len([k for k in _storage(r, KEY) if r.region_of(k) == "us-east-1"]) == 1
+    assert len(_storage(r, LOG_GROUP)) == 4, "an access-log and a WAF log group per distribution"
+    assert len([k for k in _storage(r, KEY) if r.region_of(k) == "us-east-1"]) == 1
+    acls = _storage(r, WEB_ACL)
+    assert {d.inputs["webAclId"] for d in dists} == {a.outputs["arn"] for a in acls} and len(acls) == 2
+    assert all(r.region_of(a) == "us-east-1" and a.provider == dists[0].provider for a in acls)
+    (key,) = [k for k in _storage(r, KEY) if r.region_of(k) == "us-east-1"]
+    assert sorted(_statements(key.inputs["policy"])["CloudWatchLogsUse"]["Condition"]["ArnLike"]
+                  ["kms:EncryptionContext:aws:logs:arn"]) == sorted(g.outputs["arn"] for g in _storage(r, LOG_GROUP))
 
 
 @pytest.mark.parametrize("storage, key, needle", [
@@ -282,15 +473,14 @@ def test_helpers():
 
 
 # -- the security rules ----------------------------------------------------------------------
+# the CDN config's default (prod does not set it)
+CDN_RATE_LIMIT = CdnSpec.model_fields["requests_per_five_minutes"].default
 TAGS = {"environment": "prod", "owner": "team", "managed-by": "pulumi", "region": "us-east-1"}
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with AnalyzerPack(DEFAULT_PACK) as p:
-        p.analyzer_info()
-        p.configure({"all": "mandatory"})
-        yield p
+@pytest.fixture
+def pack(security_pack):
+    return security_pack
 
 
 def resource(typ, props, name="r", **deps):
@@ -336,10 +526,6 @@ def _dist(**changes):
 SSE_OK = {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
                                                                             "kmsMasterKeyId": "arn:k"}}]}
 CASES = [
-    ("s3-encryption-kms", SSE, {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
-     SSE_OK),
-    ("s3-encryption-kms", SSE, {"bucket": "b", "rules": []},
-     {"bucket": "b", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms:dsse"}}]}),
     ("s3-bucket-owner-enforced", OWNERSHIP, {"bucket": "b", "rule": {"objectOwnership": "BucketOwnerPreferred"}},
      {"bucket": "b", "rule": {"objectOwnership": "BucketOwnerEnforced"}}),
     ("cloudfront-viewers-https-only", DIST, _dist(defaultCacheBehavior__viewerProtocolPolicy="allow-all"), DIST_OK),
@@ -408,10 +594,55 @@ def test_stack_rule_distributions_write_access_logs(pack):
     assert stack_fired(pack, [legacy]) == []
 
 
+def _sse(algorithm, name="sse", bucket=None):
+    rules = [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}] if algorithm else []
+    deps = {"bucket": [bucket["urn"]]} if bucket else {}
+    return resource(SSE, {"bucket": bucket["inputs"]["bucket"] if bucket else "b", "rules": rules}, name, **deps)
+
+
+def _logging(source, target, name):
+    return resource(LOGGING, {"bucket": source["inputs"]["bucket"], "targetBucket": target["inputs"]["bucket"],
+                              "targetPrefix": "p/"}, name, bucket=[source["urn"]], targetBucket=[target["urn"]])
+
+
+def _bucket(name):
+    return resource(BUCKET, {"bucket": name, "tags": TAGS}, name)
+
+
+def _kms_fired(pack, resources):
+    return [p for p in stack_fired(pack, resources) if p == "s3-encryption-kms"]
+
+
+def test_stack_rule_s3_encryption_kms_and_its_log_target_exception_is_exact(pack):
+    data, logs, other = _bucket("data"), _bucket("logs"), _bucket("other")
+    assert _kms_fired(pack, [_sse("aws:kms")]) == [] and _kms_fired(pack, [_sse("aws:kms:dsse")]) == []
+    assert _kms_fired(pack, [_sse("AES256")]) == ["s3-encryption-kms"]
+    assert _kms_fired(pack, [_sse(None)]) == ["s3-encryption-kms"], "no default encryption rule"
+    logged = _logging(data, logs, "logging")
+    # SSE-S3 on the bucket server access logs go to, which logs nowhere itself: the one exception.
+    assert _kms_fired(pack, [data, logs, logged, _sse("aws:kms", "sse-data", data), _sse("AES256", "sse-logs", logs)]) == []
+    # ... by name as well as by dependency (a preview where the ids are known)
+    by_name = resource(SSE, {"bucket": "logs", "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+                       "sse-logs")
+    assert _kms_fired(pack, [logs, logged, by_name]) == []
+    # Not for the source of the logs, nor for a bucket nobody logs to,
+    assert _kms_fired(pack, [data, logs, logged, _sse("AES256", "sse-data", data)]) == ["s3-encryption-kms"]
+    assert _kms_fired(pack, [data, logs, other, logged, _sse("AES256", "sse-other", other)]) == ["s3-encryption-kms"]
+    # nor for a log target that is itself logged (a data bucket made a target to dodge the rule),
+    chained = _logging(logs, other, "logging-2")
+    assert _kms_fired(pack, [data, logs, other, logged, chained, _sse("AES256", "sse-logs", logs)]) == \
+        ["s3-encryption-kms"]
+    # nor for anything but SSE-S3 on a log target.
+    assert _kms_fired(pack, [data, logs, logged, _sse("aws:fsx", "sse-logs", logs)]) == ["s3-encryption-kms"]
+
+
 def test_the_shipped_prod_plan_passes_the_storage_rules_and_fails_them_when_broken(pack):
     resources = resources_from_preview(json.loads(dump(shipped("prod").doc)))
-    mine = {"s3-deny-insecure-transport", "cloudfront-access-logs"}
+    mine = {"s3-deny-insecure-transport", "cloudfront-access-logs", "s3-encryption-kms"}
     assert mine.isdisjoint(stack_fired(pack, resources))
+    # Without the logging configurations the log buckets' SSE-S3 is no longer excused.
+    unlogged = [x for x in resources if x["type"] != LOGGING]
+    assert [v for v in pack.analyze_stack(unlogged, {}) if v.policyName == "s3-encryption-kms"]
     no_source = [x for x in resources if x["type"] != LOG_SOURCE]
     assert "cloudfront-access-logs" in stack_fired(pack, no_source)
     no_policy = [x for x in resources if x["type"] != POLICY or "example-org-uploads-prod-usw2" != x["inputs"]["bucket"]]

@@ -96,7 +96,9 @@ ARN = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:{p}:cloudwatch:{r}:{a}:alarm:{name}",
     "aws:fis/experimentTemplate:ExperimentTemplate": "arn:{p}:fis:{r}:{a}:experiment-template/{id}",
     "aws:ssm/parameter:Parameter": "arn:{p}:ssm:{r}:{a}:parameter{name}",
-    "aws:wafv2/webAcl:WebAcl": "arn:{p}:wafv2:{r}:{a}:regional/webacl/{name}/{id}",
+    # {scope}: "global" for a CLOUDFRONT web ACL, "regional" otherwise (botocore cloudfront
+    # DistributionConfig.WebACLId: arn:aws:wafv2:us-east-1:123456789012:global/webacl/ExampleWebACL/...).
+    "aws:wafv2/webAcl:WebAcl": "arn:{p}:wafv2:{r}:{a}:{scope}/webacl/{name}/{id}",
     "aws:scheduler/schedule:Schedule": "arn:{p}:scheduler:{r}:{a}:schedule/default/{name}",
     "aws:cloudwatch/eventRule:EventRule": "arn:{p}:events:{r}:{a}:rule/{name}",
     "aws:eks/nodeGroup:NodeGroup": "arn:{p}:eks:{r}:{a}:nodegroup/{name}",
@@ -197,7 +199,8 @@ class AwsLikeMocks(Mocks):
             rid = f"{meta.get('namespace') or inputs.get('namespace') or 'default'}/{meta.get('name') or inputs.get('name') or name}"
         else:
             rid = f"{name}-{seed[:8]}"
-        fill = dict(p=partition_of(region), r=region, a=ACCOUNT_ID, id=rid, name=phys_name)
+        fill = dict(p=partition_of(region), r=region, a=ACCOUNT_ID, id=rid, name=phys_name,
+                    scope="global" if inputs.get("scope") == "CLOUDFRONT" else "regional")
         if typ in ARN:
             outputs["arn"] = ARN[typ].format(**fill)
         if typ == "aws:secretsmanager/secret:Secret":

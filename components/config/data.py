@@ -4,6 +4,7 @@ are production settings; the rules below refuse what production must not run."""
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from typing import TYPE_CHECKING, Any, Literal, Optional
@@ -68,6 +69,7 @@ def cache_parameter_family(engine: str, version: str) -> Optional[str]:
 # Aurora: one writer and up to 15 readers per cluster (Aurora user guide, "Aurora Replicas").
 AURORA_MAX_INSTANCES = 16
 # S3 general purpose bucket naming rules (S3 user guide, "General purpose bucket naming rules").
+S3_NAME_MAX = 63
 S3_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
@@ -118,7 +120,14 @@ class CdnSpec(_Model):
                                             "aliases the domain")
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
         "PriceClass_All", description="the edge locations CloudFront serves from")
-    log_retention_days: RetentionDays = Field(90, description="retention of the access logs")
+    log_retention_days: RetentionDays = Field(90, description="retention of the access logs and the WAF's logs")
+    # WAF counts before the edge cache and a page pulls tens of static objects, so the default sits
+    # far above the ingress WAF's per-IP limit (scaling.waf.requestsPerFiveMinutes): ~33 requests a
+    # second from one address (a NAT full of browsers) passes, a flood does not. wafv2
+    # RateBasedStatement.Limit: 10 to 2,000,000,000 (botocore wafv2 model).
+    requests_per_five_minutes: int = Field(
+        10_000, ge=10, le=2_000_000_000,
+        description="requests per client IP per 5 minutes before the distribution's WAF blocks it")
 
 
 class BucketSpec(_Model):
@@ -173,6 +182,19 @@ def in_regions(regions: Optional[list[str]], region: str) -> bool:
 
 def bucket_name(stem: str, environment: str, code: str) -> str:
     return f"{stem}-{environment}-{code}"
+
+
+def access_log_bucket_name(first_stem: str, environment: str, code: str) -> str:
+    """The region's server access log bucket: `<org>-s3-logs-<env>-<region code>`, where `<org>`
+    is the first bucket's stem without its last word (`example-org-uploads` -> `example-org`; a
+    one-word stem stays whole). S3 names are global, so it keeps the organisation part the stems
+    carry; shortened with a hash when the name would pass S3's 63 characters."""
+    org = first_stem.rsplit("-", 1)[0] if "-" in first_stem else first_stem
+    suffix = f"-s3-logs-{environment}-{code}"
+    if len(org) + len(suffix) > S3_NAME_MAX:
+        digest = hashlib.sha256(first_stem.encode()).hexdigest()[:8]
+        org = f"{org[:S3_NAME_MAX - len(suffix) - 9].rstrip('-.')}-{digest}"
+    return f"{org}{suffix}"
 
 
 def s3_name_problem(name: str) -> Optional[str]:
@@ -283,6 +305,20 @@ def storage_issues(cfg: StackConfig) -> list[ConfigIssue]:
         if b.cdn is not None and len(regions) != 1:
             out.append(ConfigIssue(f"{key}.regions", f"a bucket behind CloudFront lives in one region (the domain "
                                                      f"{b.cdn.domain} names one distribution); it lists {len(regions)}"))
+    # each region's server access log bucket is named after the first bucket it holds
+    for region in cfg.region_names:
+        declared = [(i, b) for i, b in enumerate(storage.buckets) if in_regions(b.regions, region)]
+        if not declared:
+            continue
+        code = region_short_code(region)
+        log_bucket = access_log_bucket_name(declared[0][1].name, cfg.environment, code)
+        problem = s3_name_problem(log_bucket)
+        if problem is None and log_bucket in {bucket_name(b.name, cfg.environment, code) for _, b in declared}:
+            problem = "it is the name of a declared bucket"
+        if problem:
+            out.append(ConfigIssue(f"data.storage.buckets[{declared[0][0]}].name",
+                                   f"the {region} server access log bucket is named after this bucket "
+                                   f"('{log_bucket}'): {problem}"))
     domains = [b.cdn.domain for b in storage.buckets if b.cdn]
     for d in repeated(domains):
         out.append(ConfigIssue("data.storage.buckets", f"domain '{d}' is served by two distributions"))

@@ -2,6 +2,17 @@
 CloudFront serving HTTPS only with a modern TLS policy, reading S3 through origin access
 control, and logging its requests. (S3 public access blocks: rules/data.py.)
 
+One exception to KMS: a bucket that receives S3 server access logs. S3 delivers those logs to a
+destination bucket whose default encryption is SSE-S3 only ("You can use default bucket
+encryption on the destination bucket only if you use server-side encryption with Amazon S3
+managed keys (SSE-S3) ... Default server-side encryption with AWS Key Management Service (AWS
+KMS) keys (SSE-KMS) is not supported": S3 user guide, "Enabling Amazon S3 server access
+logging"). The rule reads that from the plan, not from a tag a program could set on any bucket:
+AES256 passes only on a bucket that an aws:s3/bucketLogging in the same stack names as its
+target and that does not log to a bucket itself (S3: "Your destination bucket should not have
+server access logging enabled"), so a data bucket, which logs, can never use it. Hence a stack
+rule: a resource rule sees one resource and could not tell.
+
 A value a preview cannot know yet (a policy naming a distribution not created yet) is skipped
 for that one resource, so the rest of the stack is still judged; `pulumi up` judges it."""
 
@@ -21,10 +32,14 @@ OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 LOG_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
 LOG_DELIVERY = "aws:cloudwatch/logDelivery:LogDelivery"
+# S3 server access logging (v7 token; the v6 BucketLoggingV2 it aliases is read the same way).
+BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 
 # SSE-KMS and dual-layer SSE-KMS; botocore 1.44's S3 ServerSideEncryption enum also has AES256 (S3-managed
 # keys), aws:fsx and aws:backup, none of them a key the account controls.
 KMS_ALGORITHMS = {"aws:kms", "aws:kms:dsse"}
+# The one default encryption S3 server access log delivery works with (module doc).
+LOG_TARGET_ALGORITHM = "AES256"
 VIEWER_HTTPS = {"redirect-to-https", "https-only"}
 # botocore cloudfront MinimumProtocolVersion: SSLv3, TLSv1, TLSv1_2016, TLSv1.1_2016, TLSv1.2_2018,
 # TLSv1.2_2019, TLSv1.2_2021, TLSv1.3_2025, TLSv1.2_2025. The guideline: TLSv1.2_2021 or newer.
@@ -32,14 +47,9 @@ MODERN_TLS = {"TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025"}
 
 
 # -- resource rules --------------------------------------------------------------------------
-def _sse_kms(t, p):
-    rules = as_list(p.get("rules")) or as_list(p.get("rule"))
-    if not rules:
-        yield "no default encryption rule"
-    for rule in rules:
-        algorithm = get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
-        if algorithm not in KMS_ALGORITHMS:
-            yield f"default encryption is {algorithm or 'unset'}, not aws:kms"
+def _algorithms(p) -> list:
+    return [get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm")
+            for rule in as_list(p.get("rules")) or as_list(p.get("rule"))]
 
 
 def _owner_enforced(t, p):
@@ -150,6 +160,47 @@ def _buckets_deny_insecure_transport(resources):
             continue  # the policy names something not created yet: judged at `pulumi up`
 
 
+def _bucket_refs(resource, prop) -> tuple[set, set]:
+    """(urns of the buckets `prop` depends on, the bucket name when it is known)."""
+    urns = {dep.urn for dep in (resource.property_dependencies or {}).get(prop, [])}
+    try:
+        value = resource.props.get(prop)
+    except UnknownValueError:
+        value = None
+    return urns, ({value} if isinstance(value, str) else set())
+
+
+def _log_targets_not_logged(resources) -> tuple[set, set]:
+    """(urns, names) of the buckets some BucketLogging writes to and that log nowhere themselves."""
+    targets, sources = (set(), set()), (set(), set())
+    for logging in (r for r in resources if r.resource_type in BUCKET_LOGGING):
+        for refs, prop in ((targets, "targetBucket"), (sources, "bucket")):
+            urns, names = _bucket_refs(logging, prop)
+            refs[0].update(urns)
+            refs[1].update(names)
+    return targets[0] - sources[0], targets[1] - sources[1]
+
+
+def _buckets_encrypt_with_kms(resources):
+    exempt_urns, exempt_names = _log_targets_not_logged(resources)
+    for sse in (r for r in resources if r.resource_type in SSE_TYPES):
+        try:
+            algorithms = _algorithms(sse.props)
+            if not algorithms:
+                yield f"{sse.name}: no default encryption rule", sse.urn
+                continue
+            wrong = [a for a in algorithms if a not in KMS_ALGORITHMS]
+            if not wrong:
+                continue
+            urns, names = _bucket_refs(sse, "bucket")
+            if all(a == LOG_TARGET_ALGORITHM for a in wrong) and (urns & exempt_urns or names & exempt_names):
+                continue  # a server access log target that logs nowhere: SSE-S3 is all S3 delivers to
+            for algorithm in wrong:
+                yield f"{sse.name}: default encryption is {algorithm or 'unset'}, not aws:kms", sse.urn
+        except UnknownValueError:
+            continue
+
+
 def _distributions_log(resources):
     sources = [r for r in resources if r.resource_type == LOG_SOURCE]
     deliveries = [r for r in resources if r.resource_type == LOG_DELIVERY]
@@ -171,9 +222,6 @@ def _distributions_log(resources):
 
 
 POLICIES = [
-    resource_rule("s3-encryption-kms", "S3 default encryption uses KMS (aws:kms or aws:kms:dsse).",
-                  "set applyServerSideEncryptionByDefault.sseAlgorithm to aws:kms with a customer-managed key",
-                  SSE_TYPES, _sse_kms),
     resource_rule("s3-bucket-owner-enforced", "S3 object ownership is BucketOwnerEnforced (ACLs disabled).",
                   "set rule.objectOwnership to BucketOwnerEnforced", (OWNERSHIP,), _owner_enforced),
     resource_rule("cloudfront-viewers-https-only", "CloudFront serves viewers over HTTPS only, in every behaviour.",
@@ -187,6 +235,12 @@ POLICIES = [
                   "s3OriginConfig.originAccessIdentity", (DISTRIBUTION,), _s3_origins_use_oac),
 ]
 STACK_POLICIES = [
+    stack_rule("s3-encryption-kms",
+               "S3 default encryption uses KMS (aws:kms or aws:kms:dsse); only a server access log target "
+               "bucket (the targetBucket of an aws:s3/bucketLogging in this stack, logging nowhere itself) may "
+               "use AES256 (SSE-S3), the only default encryption S3 delivers those logs to.",
+               "set applyServerSideEncryptionByDefault.sseAlgorithm to aws:kms with a customer-managed key",
+               _buckets_encrypt_with_kms),
     stack_rule("s3-deny-insecure-transport", "Every S3 bucket's policy denies requests without TLS.",
                "attach a bucket policy with a Deny for Principal *, Action s3:*, on the bucket and bucket/*, "
                "when Bool aws:SecureTransport is false", _buckets_deny_insecure_transport),

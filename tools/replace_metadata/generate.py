@@ -137,6 +137,7 @@ AWS_TYPES = {
     "aws:route53/record:Record": "aws_route53_record",
     "aws:s3/bucket:Bucket": "aws_s3_bucket",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "aws_s3_bucket_lifecycle_configuration",
+    "aws:s3/bucketLogging:BucketLogging": "aws_s3_bucket_logging",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "aws_s3_bucket_ownership_controls",
     "aws:s3/bucketPolicy:BucketPolicy": "aws_s3_bucket_policy",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "aws_s3_bucket_public_access_block",

@@ -175,6 +175,12 @@ _RENAMES: dict[str, dict[str, str]] = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": {
         "rules": "ServerSideEncryptionConfiguration.Rules",
         "rules[].applyServerSideEncryptionByDefault.kmsMasterKeyId": "KMSMasterKeyID"},
+    # PutBucketLogging nests the logging settings: BucketLoggingStatus.LoggingEnabled.Target*.
+    "aws:s3/bucketLogging:BucketLogging": {
+        "targetBucket": "BucketLoggingStatus.LoggingEnabled.TargetBucket",
+        "targetPrefix": "BucketLoggingStatus.LoggingEnabled.TargetPrefix",
+        "targetGrants": "BucketLoggingStatus.LoggingEnabled.TargetGrants",
+        "targetObjectKeyFormat": "BucketLoggingStatus.LoggingEnabled.TargetObjectKeyFormat"},
     "aws:cloudwatch/logDelivery:LogDelivery": {"deliverySourceName": "deliverySourceName"},
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": {
         "deliveryDestinationConfigurations": "deliveryDestinationConfiguration"},

@@ -39,6 +39,7 @@ BUCKET_SETTINGS = (
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLogging:BucketLogging",
 )
 CLOUDFRONT_REGION = "us-east-1"
 
