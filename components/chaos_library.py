@@ -1,10 +1,17 @@
 """The chaos scenario library, pure: for each scenario its parameters (checked, with
 defaults), the FIS actions and targets it uses, and exactly the IAM statements those
-actions need. ``components/chaos.py`` turns a plan into an experiment template.
+actions need. ``components/chaos.py`` turns plans into an experiment template.
 
 FIS action ids are AWS's own (``aws fis list-actions``); permissions follow the FIS
 user guide's per-action lists, scoped by ARN or by resource tag wherever the action
 supports it. No statement ever uses "*" as an action.
+
+A scenario builds one or more plans (one FIS action and its target each). A composite
+scenario (``az-outage``) is a list of steps over other scenarios, run in sequence
+(``startAfter``) or in parallel; a user's own multi-step experiment is the same thing written in
+config (``chaos.scenarios[].steps``). Each scenario also says what it can hit, for the
+blast-radius rules: its AZ scope, how many targets ALL selects when that is known before
+anything runs, and which parameter is a share of the targets.
 """
 
 from __future__ import annotations
@@ -26,7 +33,23 @@ TARGET_KEYS = {
     "aws:ec2:send-spot-instance-interruptions": "SpotInstances",
     "aws:rds:failover-db-cluster": "Clusters",
     "aws:elasticache:replicationgroup-interrupt-az-power": "ReplicationGroups",
+    # FIS user guide, actions reference (read 2026-11-26): aws:ec2:terminate-instances acts on
+    # aws:ec2:instance under the target key Instances; aws:fis:wait takes no target.
+    "aws:ec2:terminate-instances": "Instances",
+    "aws:fis:wait": None,
 }
+
+# FIS quotas (Service Quotas, AWS Fault Injection Service, read 2026-11-26; the FIS user guide's
+# "Quotas and limitations" names the same): none of these is adjustable.
+MAX_ACTIONS = 20  # Actions per experiment template (L-0BFE6B67)
+MAX_PARALLEL_ACTIONS = 10  # Parallel actions per experiment (L-EB051440)
+MAX_STOP_CONDITIONS = 5  # Stop conditions per experiment template (L-872EC72B)
+MAX_EXPERIMENT_MINUTES = 12 * 60  # Experiment duration in hours: 12 (L-6C1E4427)
+# The per-action target quotas (Target Instances for aws:ec2:terminate-instances L-EE64095D,
+# Target Subnets for aws:network:disrupt-connectivity L-1F59732D, Target Nodegroups for
+# aws:eks:terminate-nodegroup-instances L-CCA14F79, ...) are 5 by default and adjustable: the
+# default of chaos.blastRadius.maxTargets.
+DEFAULT_TARGET_QUOTA = 5
 
 
 class ScenarioError(ValueError):
@@ -54,13 +77,14 @@ class RegionFacts:
     aurora_cluster_arn: Any = None  # a cluster with a writer to fail over (not a global secondary)
     cache_group_arn: Any = None  # the replication group (Multi-AZ)
     cache_target_tag: Optional[tuple[str, str]] = None  # the tag FIS selects the replication group by
+    karpenter: bool = False  # Karpenter launches nodes too (tagged eks:eks-cluster-name, not eks:cluster-name)
 
 
 @dataclass
 class Plan:
     description: str
     action_id: str
-    target_type: str
+    target_type: Optional[str]  # None: the action takes no target (aws:fis:wait)
     action_parameters: dict[str, str]
     statements: list[dict]
     resource_arns: Optional[list] = None
@@ -68,6 +92,18 @@ class Plan:
     target_parameters: Optional[dict] = None
     filters: Optional[list] = None
     pod_namespace: Optional[str] = None  # pod actions: RBAC + access entry for the FIS role
+    key: str = ""  # names this plan among its scenario's plans ("" when it is the only one)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a composite scenario: a scenario of the library, its parameters derived from
+    the composite's, and the steps that must end before it starts."""
+    name: str
+    scenario: str
+    parameters: Callable[[dict], dict]
+    start_after: tuple[str, ...] = ()
+    takes_selection: bool = False  # the composite's `selection` applies to this step (others: ALL)
 
 
 @dataclass(frozen=True)
@@ -90,6 +126,15 @@ class Scenario:
     needs_peering: bool = False
     summary: str = ""
     needs: Optional[str] = None  # a data section the scenario acts on ("aurora", "cache")
+    # blast radius: "az" acts inside one AZ slot (parameter `az`), "region" on resources in any AZ,
+    # "none" on nothing (a wait)
+    scope: str = "region"
+    # how many resources ALL selects, when config alone bounds it; None: unbounded (tags, labels)
+    bounded: Optional[Callable[[Any], int]] = None
+    percent_parameter: Optional[str] = None  # a parameter that is a share of the targets
+    steps: tuple[Step, ...] = ()  # a composite scenario: these steps instead of one action
+    step_only: bool = False  # only meaningful as a step (a wait)
+    check_more: Optional[Callable[[dict], Optional[ScenarioError]]] = None  # rules across parameters
 
     def resolved(self, given: dict) -> dict:
         out = {}
@@ -133,6 +178,44 @@ class Scenario:
             raise ScenarioError("scenario", f"'{self.name}' needs clusters")
         if self.needs and (cfg.data is None or getattr(cfg.data, self.needs) is None):
             raise ScenarioError("scenario", f"'{self.name}' acts on data.{self.needs}, which this stack does not have")
+        az = given.get("az", (self.params.get("az") or Param()).default)
+        if "az" in self.params and az in AZ_LETTERS and AZ_LETTERS.index(az) >= cfg.network.az_count:
+            raise ScenarioError("parameters.az", f"AZ slot '{az}' does not exist: the stack has "
+                                                 f"{cfg.network.az_count} AZs ({AZ_LETTERS[:cfg.network.az_count]})")
+        if self.check_more:
+            problem = self.check_more(self.resolved(given))
+            if problem:
+                raise problem
+        for step in self.steps:
+            sub = SCENARIOS[step.scenario]
+            if sub.needs and (cfg.data is None or getattr(cfg.data, sub.needs) is None):
+                raise ScenarioError("scenario", f"'{self.name}' acts on data.{sub.needs}, which this stack does not have")
+
+    def plan_keys(self, cfg) -> tuple[str, ...]:
+        """The keys of the plans `build` returns in a stack with this config (one "" when one)."""
+        if self.name == "az-node-termination":
+            return ("nodegroups", "karpenter") if uses_karpenter(cfg) else ("",)
+        return ("",)
+
+    def minutes(self, params: dict) -> int:
+        """How long the action runs (its duration parameter); 0 when it ends with its API call."""
+        return int(params.get("durationMinutes") or 0) if "durationMinutes" in self.params else 0
+
+
+def uses_karpenter(cfg) -> bool:
+    """Whether Karpenter launches nodes in this stack's clusters (components/scaling.py installs it)."""
+    return cfg.cluster is not None and cfg.scaling is not None and cfg.scaling.node_autoscaler == "karpenter"
+
+
+def subnet_tiers(cfg) -> int:
+    """Subnets per AZ slot: workers, public, endpoints, and database when there is that tier
+    (components/network.py)."""
+    return 3 + (1 if cfg.network.database_tier else 0)
+
+
+def plans(scenario: Scenario, params: dict, facts: RegionFacts) -> list[Plan]:
+    built = scenario.build(params, facts)
+    return built if isinstance(built, list) else [built]
 
 
 def _minutes(m: int) -> str:
@@ -304,17 +387,72 @@ def _cache_az_power(p: dict, f: RegionFacts) -> Plan:
     )
 
 
+def _az_node_termination(p: dict, f: RegionFacts) -> list[Plan]:
+    """Terminate the cluster's nodes in one AZ slot. aws:eks:terminate-nodegroup-instances cannot
+    pick an AZ (it takes node groups and a percentage), so this is aws:ec2:terminate-instances on
+    aws:ec2:instance targets selected by the cluster's tag and filtered on Placement.AvailabilityZone
+    and State.Name (FIS user guide, "Targets": resource filters, and its example template "Stop EC2
+    instances based on filters", read 2026-11-26). Managed node groups tag their instances
+    eks:cluster-name, Karpenter tags its own eks:eks-cluster-name (policy/readiness/checks/facts.py
+    RUNTIME_INSTANCE_TAGS): one target (and action) per tag, as a target's tags must all match."""
+    az = f.az_names[AZ_LETTERS.index(p["az"])] if p["az"] in AZ_LETTERS[:len(f.az_names)] else None
+    tags = [("nodegroups", "eks:cluster-name")] + ([("karpenter", "eks:eks-cluster-name")] if f.karpenter else [])
+    out = []
+    for key, tag in tags:
+        out.append(Plan(
+            description=f"Terminate {f.cluster_name}'s {'Karpenter' if key == 'karpenter' else 'node group'} nodes "
+                        f"in AZ slot {p['az']} of {f.region}",
+            action_id="aws:ec2:terminate-instances",
+            target_type="aws:ec2:instance",
+            resource_tags={tag: f.cluster_name},
+            filters=[{"path": "Placement.AvailabilityZone", "values": [az]},
+                     {"path": "State.Name", "values": ["running"]}],
+            action_parameters={},
+            # FIS user guide, aws:ec2:terminate-instances: ec2:TerminateInstances, ec2:DescribeInstances
+            statements=[
+                {"Effect": "Allow", "Action": ["ec2:TerminateInstances"],
+                 "Resource": f"arn:{f.partition}:ec2:{f.region}:*:instance/*",
+                 "Condition": {"StringEquals": {f"aws:ResourceTag/{tag}": f.cluster_name}}},
+                *_logs_and_describe("ec2:DescribeInstances"),
+            ],
+            key=key if len(tags) > 1 else "",
+        ))
+    return out
+
+
+def _wait(p: dict, f: RegionFacts) -> Plan:
+    # FIS user guide, "Wait action": aws:fis:wait, parameter duration (PT1M to 12 hours), no
+    # target, no permissions.
+    return Plan(description=f"Wait {p['durationMinutes']} minutes", action_id="aws:fis:wait", target_type=None,
+                action_parameters={"duration": _minutes(p["durationMinutes"])}, statements=[])
+
+
+def _az_outage_check(p: dict) -> Optional[ScenarioError]:
+    if p["terminateAfterMinutes"] >= p["durationMinutes"]:
+        return ScenarioError("parameters.terminateAfterMinutes",
+                             f"terminateAfterMinutes ({p['terminateAfterMinutes']}) must be less than durationMinutes "
+                             f"({p['durationMinutes']}): the nodes go while the AZ is cut off")
+    return None
+
+
 _POD = {"namespace": Param(required=True, kind=str), "labelSelector": Param(required=True, kind=str),
         "durationMinutes": Param(5, 1, 720)}
+
+def _one(cfg) -> int:
+    return 1
+
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("nodegroup-termination", "aws:eks:terminate-nodegroup-instances",
              {"instanceTerminationPercentage": Param(20, 1, 100)}, _nodegroup_termination,
-             summary="terminate a share of the active node group's instances"),
+             summary="terminate a share of the active node group's instances",
+             bounded=lambda cfg: len(cfg.cluster.node_groups) if cfg.cluster else 0,
+             percent_parameter="instanceTerminationPercentage"),
     Scenario("az-network-disruption", "aws:network:disrupt-connectivity",
              {"az": Param("a", choices=tuple(AZ_LETTERS), kind=str), "durationMinutes": Param(5, 1, 720),
               "scope": Param("all", choices=("all", "availability-zone", "s3", "dynamodb", "prefix-list"), kind=str)},
-             _az_network_disruption, selection_modes=("ALL",), summary="cut every subnet of one AZ slot"),
+             _az_network_disruption, selection_modes=("ALL",), summary="cut every subnet of one AZ slot",
+             scope="az", bounded=subnet_tiers),
     Scenario("pod-cpu-stress", "aws:eks:pod-cpu-stress", {**_POD, "percent": Param(80, 1, 100)},
              lambda p, f: _pod_plan(p, f, "aws:eks:pod-cpu-stress", {"percent": str(p["percent"])},
                                     f"CPU stress on pods {p['labelSelector']} in {p['namespace']}"),
@@ -336,20 +474,40 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              {"service": Param("ec2", choices=("ec2",), kind=str),
               "operations": Param(["DescribeInstances", "AssignPrivateIpAddresses"], kind=list),
               "percentage": Param(50, 1, 100), "durationMinutes": Param(5, 1, 720)},
-             _api_throttle, selection_modes=("ALL",), summary="throttle the nodes' EC2 API calls"),
+             _api_throttle, selection_modes=("ALL",), summary="throttle the nodes' EC2 API calls", bounded=_one),
     Scenario("cross-region-connectivity", "aws:network:transit-gateway-disrupt-cross-region-connectivity",
              {"durationMinutes": Param(5, 1, 720), "peerRegion": Param(None, kind=str)},
              _cross_region, selection_modes=("ALL",), needs_peering=True,
-             summary="cut a region's TGW off from a peer region"),
+             summary="cut a region's TGW off from a peer region", bounded=_one),
     Scenario("spot-interruption", "aws:ec2:send-spot-instance-interruptions",
              {"minutesBeforeInterruption": Param(2, 2, 15)}, _spot_interruption,
              summary="send two-minute spot interruption notices"),
     Scenario("aurora-failover", "aws:rds:failover-db-cluster", {}, _aurora_failover, selection_modes=("ALL",),
-             needs="aurora", summary="fail the Aurora cluster over to a reader (primary clusters only)"),
+             needs="aurora", summary="fail the Aurora cluster over to a reader (primary clusters only)", bounded=_one),
     Scenario("cache-az-power", "aws:elasticache:replicationgroup-interrupt-az-power",
              {"az": Param("a", choices=tuple(AZ_LETTERS), kind=str), "durationMinutes": Param(10, 1, 720)},
              _cache_az_power, selection_modes=("ALL",), needs="cache",
-             summary="cut power to the cache nodes in one AZ slot"),
+             summary="cut power to the cache nodes in one AZ slot", scope="az", bounded=_one),
+    Scenario("az-node-termination", "aws:ec2:terminate-instances",
+             {"az": Param("a", choices=tuple(AZ_LETTERS), kind=str)}, _az_node_termination,
+             summary="terminate the cluster's running nodes in one AZ slot (node groups', and Karpenter's)",
+             scope="az"),
+    Scenario("wait", "aws:fis:wait", {"durationMinutes": Param(1, 1, 720)}, _wait, selection_modes=("ALL",),
+             summary="wait (a step between steps)", scope="none", bounded=lambda cfg: 0, step_only=True),
+    Scenario("az-outage", "aws:network:disrupt-connectivity",
+             {"az": Param("a", choices=tuple(AZ_LETTERS), kind=str), "durationMinutes": Param(10, 2, 720),
+              "terminateAfterMinutes": Param(2, 1, 719)},
+             lambda p, f: [],  # built from its steps (components/chaos.py)
+             # the selection goes to terminate-nodes: az-node-termination's modes
+             summary="cut one AZ slot off, and terminate its nodes while it is cut off",
+             scope="az", check_more=_az_outage_check,
+             steps=(
+                 Step("disrupt-network", "az-network-disruption",
+                      lambda p: {"az": p["az"], "durationMinutes": p["durationMinutes"], "scope": "all"}),
+                 Step("wait", "wait", lambda p: {"durationMinutes": p["terminateAfterMinutes"]}),
+                 Step("terminate-nodes", "az-node-termination", lambda p: {"az": p["az"]},
+                      start_after=("wait",), takes_selection=True),
+             )),
 ]}
 
 ACTION_IDS = frozenset(s.action_id for s in SCENARIOS.values())

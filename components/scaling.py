@@ -21,7 +21,9 @@ from .proxy import ProxyEnv, proxy_env
 from .schedules import region_time_zone
 from .stack import StackSpec
 from .wiring import RegionWiring
-from .slo import has_keda_trigger, keda_trigger, slo_args
+from .observability import kms_use_via_aps
+from .slo import _INSIGHTS_FUNCTION as INSIGHTS_FUNCTION
+from .slo import has_keda_trigger, keda_trigger, metric_collection_time, slo_args
 
 KARPENTER_REPO = "oci://public.ecr.aws/karpenter"
 AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
@@ -52,6 +54,14 @@ class ScheduleArgs:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrometheusTarget:
+    """The region's AMP workspace as KEDA's prometheus triggers reach it."""
+    query_url: pulumi.Input[str]  # https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>
+    workspace_arn: pulumi.Input[str]
+    key_arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScalingArgs:
     ctx: RegionContext
     provider: aws.Provider
@@ -74,6 +84,8 @@ class ScalingArgs:
     slos: tuple = ()  # SloArgs of this region: published as KEDA triggers
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None  # the region's logs key (WAF logs)
     log_retention_days: int = 90
+    dependents: tuple = ()  # DependentSpec of scaling.dependents: published as KEDA triggers
+    prometheus: Optional[PrometheusTarget] = None  # the region's AMP workspace, for prometheus triggers
 
 
 def _addon(ctx: RegionContext, a: ScalingArgs, spec: AddonSpec, provider: aws.Provider,
@@ -101,7 +113,10 @@ def scaling_args(spec: StackSpec, w: RegionWiring) -> Optional[ScalingArgs]:
         proxy=proxy_env(spec, ctx.region), service_cidr=str(cfg.cluster.service_cidr),
         isolated=cfg.network.egress == "proxy", ha=cfg.environment == "prod", k8s_version=cfg.cluster.version,
         slos=slo_args(spec, ctx.region), logs_kms_key_arn=w.logs_key.arn,
-        log_retention_days=cfg.network.flow_log_retention_days)
+        log_retention_days=cfg.network.flow_log_retention_days,
+        dependents=tuple(sc.dependents),
+        prometheus=PrometheusTarget(query_url=w.observability.query_url, workspace_arn=w.observability.workspace.arn,
+                                    key_arn=w.observability.key.arn) if w.observability else None)
 
 
 def karpenter_policy(a: ScalingArgs, queue_arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -219,6 +234,53 @@ KEDA_STATEMENTS = [{
     "Resource": "*"}]
 
 
+def keda_statements(a: ScalingArgs) -> list:
+    """KEDA's operator reads CloudWatch (SLO and dependent triggers) and, with prometheus triggers,
+    queries the region's AMP workspace: aps:QueryMetrics for GET /api/v1/query (AMP user guide, "IAM
+    permissions": "Run a query on AMP metrics"), and the workspace's key through AMP."""
+    statements = list(KEDA_STATEMENTS)
+    if a.prometheus is not None and any(d.upstream or d.promql for d in a.dependents):
+        statements += [{"Sid": "QueryPrometheus", "Effect": "Allow", "Action": "aps:QueryMetrics",
+                        "Resource": a.prometheus.workspace_arn},
+                       kms_use_via_aps(a.prometheus.key_arn, [a.ctx.region])]
+    return statements
+
+
+def dependent_trigger(dep, region: str, query_url: Optional[str]) -> dict:
+    """One `scaling.dependents` entry as a KEDA trigger. Mesh and PromQL: the `prometheus` scaler
+    (kedacore/keda v2.20.2 pkg/scalers/prometheus_scaler.go: serverAddress, query, threshold required;
+    with podIdentity provider `aws` and no authModes it signs with SigV4 for service `aps` in
+    `awsRegion`, pkg/scalers/aws/aws_sigv4.go); the query must return one series. CloudWatch: the
+    `aws-cloudwatch` scaler, as the SLO triggers are built."""
+    auth = {"name": "aws-pod-identity", "kind": "ClusterTriggerAuthentication"}
+    if dep.upstream or dep.promql:
+        if query_url is None:
+            raise ValueError(f"dependent {dep.name}: no Prometheus workspace in {region}")
+        if dep.upstream:
+            name, namespace = dep.upstream.split(".", 1)
+            query = (f'sum(rate(istio_requests_total{{reporter="destination",destination_service_name="{name}",'
+                     f'destination_service_namespace="{namespace}"}}[{dep.rate_window}]))')
+        else:
+            query = dep.promql
+        meta = {"serverAddress": query_url, "query": query, "threshold": str(dep.target), "awsRegion": region}
+        if dep.activation is not None:
+            meta["activationThreshold"] = str(dep.activation)
+        return {"type": "prometheus", "metadata": meta, "authenticationRef": auth}
+    cw = dep.cloudwatch
+    meta = {"awsRegion": region, "namespace": cw.namespace, "metricName": cw.metric_name, "minMetricValue": "0",
+            "targetMetricValue": str(dep.target), "metricStatPeriod": str(cw.period_seconds),
+            "metricCollectionTime": str(metric_collection_time(cw.period_seconds))}
+    if dep.activation is not None:
+        meta["activationTargetMetricValue"] = str(dep.activation)
+    if cw.dimensions:
+        names, values = zip(*sorted(cw.dimensions.items()))
+        meta.update(dimensionName=";".join(names), dimensionValue=";".join(values), metricStat=cw.statistic)
+    else:
+        meta["expression"] = f'SELECT {INSIGHTS_FUNCTION[cw.statistic]}("{cw.metric_name}") FROM "{cw.namespace}"'
+        del meta["metricName"], meta["namespace"]
+    return {"type": "aws-cloudwatch", "metadata": meta, "authenticationRef": auth}
+
+
 class RegionalScaling(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScalingArgs, opts: Optional[pulumi.ResourceOptions] = None):
         ctx, a = args.ctx, args
@@ -245,7 +307,8 @@ class RegionalScaling(pulumi.ComponentResource):
             keda = _addon(ctx, a, AddonSpec(
                 name="keda", chart="keda", repository=KEDA_REPO, version=a.keda_version, namespace="keda",
                 values={"serviceAccount": {"operator": {"name": "keda-operator"}}},
-                identity=AddonIdentity(namespace="keda", service_accounts=("keda-operator",), policy=policy_document(KEDA_STATEMENTS))),
+                identity=AddonIdentity(namespace="keda", service_accounts=("keda-operator",),
+                                       policy=policy_document(keda_statements(a)))),
                 a.provider, opts=pulumi.ResourceOptions(parent=self))
             self.addons["keda"] = keda
             # Apps' ScaledObjects read the SLO metrics with the operator's pod identity.
@@ -263,9 +326,25 @@ class RegionalScaling(pulumi.ComponentResource):
                     data={name: json.dumps(trigger, sort_keys=True) for name, trigger in triggers.items()},
                     opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider,
                                                 depends_on=[keda.release]))
+            self._dependent_triggers(a, keda)
         self.schedules = [self._schedule(s, a) for s in a.schedules]
         self.web_acl = self._waf(a) if a.waf_rate_limit else None
         self.register_outputs({"webAclArn": self.web_acl.arn if self.web_acl else None})
+
+    def _dependent_triggers(self, a: ScalingArgs, keda: ClusterAddon) -> None:
+        """scaling.dependents as ready KEDA triggers, like the SLO triggers: the ConfigMap
+        `keda/platform-dependent-triggers`, one JSON trigger per name."""
+        if not a.dependents:
+            return
+        url = a.prometheus.query_url if a.prometheus else None
+        data = pulumi.Output.from_input(url).apply(lambda u: {
+            d.name: json.dumps(dependent_trigger(d, a.ctx.region, u), sort_keys=True) for d in a.dependents})
+        k8s.core.v1.ConfigMap(
+            a.ctx.name("dependent-triggers"),
+            metadata={"name": "platform-dependent-triggers", "namespace": "keda",
+                      "labels": {"app.kubernetes.io/managed-by": "global-platform"}},
+            data=data, opts=pulumi.ResourceOptions(parent=self, provider=a.cluster.k8s_provider,
+                                                   depends_on=[keda.release]))
 
     def _karpenter(self, a: ScalingArgs) -> None:
         ctx, name = a.ctx, a.cluster.cluster_name

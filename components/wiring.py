@@ -17,11 +17,14 @@ if TYPE_CHECKING:  # components import this module; the types are for readers an
     from .cache import CacheCluster
     from .cluster import RegionalCluster
     from .database import AuroraDatabase, AuroraGlobalHandle
+    from .lambda_concurrency import LambdaConcurrency
+    from .mesh import RegionalMesh
     from .messaging import MessagingTier
     from .storage import StorageTier
     from .connectivity import RegionalTransit
     from .network import RegionalNetwork
     from .slo import SloAlarms
+    from .observability import RegionalObservability
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +42,9 @@ class RegionWiring:
     storage: Optional["StorageTier"] = None
     messaging: Optional["MessagingTier"] = None
     slo: Optional["SloAlarms"] = None
+    observability: Optional["RegionalObservability"] = None  # the region's Prometheus workspace (KEDA queries it)
+    lambda_concurrency: Optional["LambdaConcurrency"] = None  # scalable targets of existing functions' aliases
+    mesh: Optional["RegionalMesh"] = None  # Istio on the region's cluster (its istiod release)
     argocd_access_role_arn: Optional[pulumi.Input[str]] = None  # the hub's spoke-access role (spokes only)
     aurora_global: Optional["AuroraGlobalHandle"] = None  # the hub's Aurora global cluster (spokes only)
 

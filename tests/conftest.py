@@ -17,3 +17,13 @@ def security_pack():
         p.analyzer_info()
         p.configure({"all": "mandatory"})
         yield p
+
+
+@pytest.fixture(scope="session")
+def readiness_pack():
+    """The deploy-readiness pack over its real Analyzer protocol, one process for the session."""
+    from tools.policy_check import READINESS_PACK
+    with AnalyzerPack(READINESS_PACK) as p:
+        p.analyzer_info()
+        p.configure({})
+        yield p

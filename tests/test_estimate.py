@@ -444,3 +444,104 @@ def test_shipped_durations_give_the_data_tier_its_create_timeouts(versions):
     assert cp["upperBound"]["seconds"] == 7200 + 5400
     # no published typical figure: both are weighted with the default and listed as such
     assert set(cp["defaultWeightedTypes"]) == {est.RDS_CLUSTER, est.CLUSTER_INSTANCE}
+
+
+# -- FIS: cost per run and a month of game days ------------------------------------------------------
+
+FIS_PRICES = {**PRICES, "sources": {**PRICES["sources"], "fis": {"url": "https://aws.amazon.com/fis/pricing/",
+                                                                  "what": "FIS", "read": "2026-11-26"}},
+              "prices": {**PRICES["prices"], "fis.actionMinute": {"unit": "action-minute", "byRegion": {"*": 0.10},
+                                                                   "source": "fis"}}}
+TEMPLATE = _urn(est.FIS_TEMPLATE, "outage")
+
+
+def _action(name: str, action_id: str, duration: str | None = None, after: list[str] = ()) -> dict:
+    a = {"name": name, "actionId": action_id,
+         "parameters": [{"key": "duration", "value": duration}] if duration else []}
+    if after:
+        a["startAfters"] = list(after)
+    return a
+
+
+def fis_plan(cron: str = "cron(0 10 ? * TUE#2 *)") -> dict:
+    """A 10-minute network cut beside a 3-minute wait, then two terminations (no duration) on
+    COUNT(5) targets, started by a game-day schedule."""
+    template = _step(est.FIS_TEMPLATE, "outage", {
+        "tags": {"Name": "prod-apne1-az-outage"},
+        "actions": [_action("cut", "aws:network:disrupt-connectivity", "PT10M"), _action("wait", "aws:fis:wait", "PT3M"),
+                    _action("kill-a", "aws:ec2:terminate-instances", after=["wait"]),
+                    _action("kill-b", "aws:ec2:terminate-instances", after=["wait"])],
+        "targets": [{"name": n, "selectionMode": "COUNT(5)"} for n in ("cut", "kill-a", "kill-b")]})
+    schedule = _step(est.SCHEDULE, "gameday", {
+        "scheduleExpression": cron, "scheduleExpressionTimezone": "Asia/Tokyo",
+        "target": {"arn": "arn:aws:scheduler:::aws-sdk:fis:startExperiment", "input": "{}"}},
+        [TEMPLATE], prop={"target": [TEMPLATE]})
+    other = _step(est.SCHEDULE, "not-fis", {"scheduleExpression": cron,
+                                            "target": {"arn": "arn:aws:lambda:r1:1:function:f"}})
+    return {"steps": [_step("pulumi:providers:aws", "r1", {"region": "r1"}, provider=None), template, schedule, other]}
+
+
+def test_fis_cost_per_run_sums_action_minutes_and_targets_do_not_multiply(versions):
+    mc = est.estimate_plan(fis_plan(), FIS_PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]
+    (run,) = mc["fisPerExperimentRun"]
+    # 10 + 3 timed, and each termination counted as one minute: FIS bills no more for COUNT(5)
+    assert [(a["name"], a["minutes"], a["timed"]) for a in run["actions"]] == [
+        ("cut", 10, True), ("wait", 3, True), ("kill-a", 1, False), ("kill-b", 1, False)]
+    assert run["actionMinutes"] == 15 and run["usdPerRun"] == 1.5 and run["targetsMultiply"] is False
+    assert run["actionsWithoutDuration"] == ["aws:ec2:terminate-instances"] * 2
+    assert run["template"] == "prod-apne1-az-outage" and run["source"] == "https://aws.amazon.com/fis/pricing/"
+    assert mc["totalUsd"] == 0, "a run is not a monthly charge"
+
+
+@pytest.mark.parametrize("cron, runs", [
+    ("cron(0 10 ? * TUE#2 *)", 1),   # 8 December 2026
+    ("cron(0 14 ? * WED *)", 4),     # 2, 9, 16, 23 December
+    ("cron(0 9,15 ? * MON-FRI *)", 44),  # 22 weekdays from Thu 26 November to Fri 25 December, twice a day
+    ("cron(0 9 L * ? *)", 1),        # 30 November
+    ("cron(0 9 ? * 6L *)", 2),       # the last Fridays: 27 November, 25 December
+    ("cron(0 9 1W * ? *)", 1),       # Tuesday 1 December
+    ("cron(0 10 ? * TUE#2 2027)", 0),
+])
+def test_game_days_in_the_30_days_from_the_as_of_date(versions, cron, runs):
+    assert est.scheduler_cron_runs(cron, AS_OF) == runs
+    gd = est.estimate_plan(fis_plan(cron), FIS_PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]["fisGameDays"]
+    (e,) = gd["schedules"]  # the Lambda schedule is no game day
+    assert (e["templateUrn"], e["runs"], e["usdPerRun"]) == (TEMPLATE, runs, 1.5)
+    assert gd["usd"] == round(runs * 1.5, 2) and gd["complete"] and gd["from"] == "2026-11-26"
+
+
+def test_a_cron_the_estimate_cannot_read_is_named_not_guessed(versions, tmp_path):
+    gd = est.estimate_plan(fis_plan("rate(7 days)"), FIS_PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]["fisGameDays"]
+    (e,) = gd["schedules"]
+    assert e["runs"] is None and e["usd"] is None and "cannot count runs" in e["note"] and not gd["complete"]
+    with pytest.raises(ValueError):
+        est.scheduler_cron_runs("cron(0 25 * * ? *)", AS_OF)
+
+
+def test_render_shows_cost_per_run_and_the_month_of_game_days(versions, tmp_path):
+    plan = tmp_path / "fis.json"
+    plan.write_text(json.dumps(fis_plan()))
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps(FIS_PRICES))
+    text = est.render(est.estimate(plan, prices_path=prices, as_of=AS_OF))
+    assert "4 action(s), 15 action-min = $1.50; 2 without a duration counted as 1 min each" in text, text
+    assert "targets do not multiply" in text
+    assert "FIS game days (30 days from 2026-11-26): $1.50" in text
+    assert "cron(0 10 ? * TUE#2 *) Asia/Tokyo -> 1 run(s) x $1.50 = $1.50" in text
+
+
+def test_observability_and_lambda_types_are_priced_or_listed(versions):
+    """AMP's managed collector is billed by the hour it runs: an unknown with its quantity (the
+    rate is not sourced); the rest of issue 13's types are usage or free and listed as such."""
+    free = ["aws:amp/workspace:Workspace", "aws:amp/ruleGroupNamespace:RuleGroupNamespace",
+            "aws:grafana/workspace:Workspace", "aws:appautoscaling/target:Target",
+            "aws:appautoscaling/policy:Policy", "aws:appautoscaling/scheduledAction:ScheduledAction",
+            "aws:sns/topicPolicy:TopicPolicy"]
+    steps = [_step("pulumi:providers:aws", "r1", {"region": "r1"}, provider=None)]
+    steps += [_step(t, f"x{i}") for i, t in enumerate(free)]
+    steps += [_step("aws:amp/scraper:Scraper", f"s{i}") for i in range(2)]
+    mc = est.estimate_plan({"steps": steps}, PRICES, DURATIONS, versions, AS_OF)["monthlyCost"]
+    assert {n["type"] for n in mc["notPriced"]} == set(free)
+    (u,) = mc["unknown"]
+    assert (u["priceKey"], u["quantity"], u["unit"], u["monthlyUnits"]) == ("amp.collector.hour", 2, "collector-hour",
+                                                                           2 * 730.0)

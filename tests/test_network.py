@@ -170,7 +170,7 @@ def test_db_subnet_group_only_with_database_tier_and_protected_in_prod(tmp_path)
     slos = [s for s in config["global-platform:slos"] if s["kind"] != "dbReplicaLag"]
     chaos = {"scenarios": [c for c in config["global-platform:chaos"]["scenarios"] if c["scenario"] != "aurora-failover"]}
     off = run("dev", variant(tmp_path, "dev", network={"databaseTier": False}, data={"aurora": None},
-                             slos=slos, chaos=chaos))
+                             slos=slos, chaos=chaos, mesh={"dbGuard": None}))
     assert off.of_type("aws:rds/subnetGroup:SubnetGroup") == []
     r = shipped("prod")
     groups = r.of_type("aws:rds/subnetGroup:SubnetGroup")

@@ -7,17 +7,13 @@ import base64
 
 import pytest
 
-from tools.policy_check import READINESS_PACK, AnalyzerPack
 
 STACK = "urn:pulumi:t::p::"
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with AnalyzerPack(READINESS_PACK) as p:
-        p.analyzer_info()
-        p.configure({})
-        yield p
+@pytest.fixture
+def pack(readiness_pack):
+    return readiness_pack
 
 
 def res(typ, name, inputs=None, deps=(), prop=None, provider=""):

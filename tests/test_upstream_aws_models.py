@@ -202,6 +202,9 @@ def test_java_patterns_become_python_ones_or_are_skipped():
     tag = _compiled("^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$")
     assert tag.fullmatch("Grüße 2") and not tag.fullmatch("a,b")
     assert _compiled("[a-") is None
+    # \p{Print} (application-autoscaling PolicyName): printable means not a control character
+    printable = _compiled("\\p{Print}+")
+    assert printable.fullmatch("cpu target 70%") and not printable.fullmatch("tab\tname")
 
 
 @pytest.fixture(scope="module")

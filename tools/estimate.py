@@ -345,6 +345,109 @@ def _iso_minutes(value: str) -> float | None:
     return d * 1440 + h * 60 + mi + s / 60
 
 
+# FIS: AWS bills each action's active time, "calculated from the time an action starts until it
+# stops, rounded to the nearest minute", at one price "regardless of the action type, number of
+# affected resources, or total experiment duration" (aws.amazon.com/fis/pricing, read
+# 2026-11-26): targets never multiply. An action with a `duration` parameter runs that long
+# (less if a stop condition ends it: the figure is an upper bound for those). Actions without
+# one (terminate, failover, pod delete, spot notices) end when their calls complete; the page
+# documents no minimum charge, so each counts as FIS_UNTIMED_MINUTES, an assumption the report
+# names.
+FIS_UNTIMED_MINUTES = 1
+GAME_DAY_WINDOW_DAYS = 30
+SCHEDULE = "aws:scheduler/schedule:Schedule"
+FIS_TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
+
+_SCHED_MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
+_SCHED_DAYS = {d: i + 1 for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}  # Scheduler: 1 = SUN
+
+
+def _cron_values(text: str, lo: int, hi: int, names: dict | None = None) -> set[int]:
+    """One cron field (lists, ranges, steps, names) as the values it matches."""
+    out: set[int] = set()
+
+    def value(tok: str) -> int:
+        tok = tok.upper()
+        v = (names or {}).get(tok)
+        if v is None:
+            if not tok.isdigit():
+                raise ValueError(f"'{tok}' is not a number")
+            v = int(tok)
+        if not lo <= v <= hi:
+            raise ValueError(f"{v} is outside {lo}-{hi}")
+        return v
+
+    for part in text.split(","):
+        base, _, step = part.partition("/")
+        first, last = (lo, hi) if base == "*" else (value(base.split("-")[0]), value(base.split("-")[-1]))
+        if step and base != "*" and "-" not in base:
+            last = hi
+        stride = int(step) if step else 1
+        if stride < 1 or last < first:
+            raise ValueError(f"bad range or step in '{part}'")
+        out.update(range(first, last + 1, stride))
+    return out
+
+
+def _weekday(d: _dt.date) -> int:
+    return (d.weekday() + 1) % 7 + 1  # Python: Monday 0; Scheduler: Sunday 1
+
+
+def _last_day(d: _dt.date) -> int:
+    nxt = (d.replace(day=28) + _dt.timedelta(days=4))
+    return (nxt - _dt.timedelta(days=nxt.day)).day
+
+
+def _dom_matches(field: str, d: _dt.date) -> bool:
+    if field in ("*", "?"):
+        return True
+    last = _last_day(d)
+    if field == "L":
+        return d.day == last
+    if field.endswith("W"):  # the weekday nearest that day, in the same month ("LW": the last weekday)
+        target = last if field == "LW" else int(field[:-1])
+        want = _dt.date(d.year, d.month, min(target, last))
+        if want.weekday() == 5:
+            want = want - _dt.timedelta(days=1) if want.day > 1 else want + _dt.timedelta(days=2)
+        elif want.weekday() == 6:
+            want = want + _dt.timedelta(days=1) if want.day < last else want - _dt.timedelta(days=2)
+        return d == want
+    return d.day in _cron_values(field, 1, 31)
+
+
+def _dow_matches(field: str, d: _dt.date) -> bool:
+    if field in ("*", "?"):
+        return True
+    wd = _weekday(d)
+    if "#" in field:  # the n-th such weekday of the month
+        day, nth = field.split("#")
+        return wd == _cron_values(day, 1, 7, _SCHED_DAYS).pop() and (d.day - 1) // 7 + 1 == int(nth)
+    if field == "L":
+        return wd == 7
+    if field.endswith("L"):  # the last such weekday of the month
+        return wd == _cron_values(field[:-1], 1, 7, _SCHED_DAYS).pop() and d.day + 7 > _last_day(d)
+    return wd in _cron_values(field, 1, 7, _SCHED_DAYS)
+
+
+def scheduler_cron_runs(expr: str, start: _dt.date, days: int = GAME_DAY_WINDOW_DAYS) -> int:
+    """How many times an EventBridge Scheduler `cron(min hour dom month dow year)` fires on the
+    `days` calendar days from `start` (dates in the schedule's own time zone; a DST gap or
+    repeat is not modelled). Raises ValueError on an expression it cannot read."""
+    m = re.fullmatch(r"\s*cron\((.*)\)\s*", expr or "")
+    parts = m.group(1).split() if m else []
+    if len(parts) != 6:
+        raise ValueError(f"'{expr}' is not cron(minutes hours day-of-month month day-of-week year)")
+    minute, hour, dom, month, dow, year = parts
+    per_day = len(_cron_values(minute, 0, 59)) * len(_cron_values(hour, 0, 23))
+    months, years = _cron_values(month, 1, 12, _SCHED_MONTHS), _cron_values(year, 1970, 2199)
+    runs = 0
+    for i in range(days):
+        d = start + _dt.timedelta(days=i)
+        if d.month in months and d.year in years and _dom_matches(dom.upper(), d) and _dow_matches(dow.upper(), d):
+            runs += per_day
+    return runs
+
+
 class CostModel:
     def __init__(self, plan: Plan, prices: dict, as_of: _dt.date, eks_versions: dict):
         self.plan, self.prices, self.as_of, self.eks_versions = plan, prices, as_of, eks_versions
@@ -456,6 +559,10 @@ class CostModel:
 
     def nat(self, urn: str, inp: dict) -> None:
         self.add(urn, "NAT gateway", "natgw.hour", 1, "NAT-gateway-hour", True)
+
+    def amp_collector(self, urn: str, inp: dict) -> None:
+        # the managed collector is billed for the hours it is on, besides the samples it collects
+        self.add(urn, "AMP managed collectors", "amp.collector.hour", 1, "collector-hour", True)
 
     def eip(self, urn: str, inp: dict) -> None:
         self.add(urn, "Public IPv4 addresses (Elastic IPs)", "publicIpv4.hour", 1, "public-IPv4-hour", True)
@@ -627,24 +734,62 @@ class CostModel:
             self.skip(urn, NOT_PRICED[self.plan.res[urn]["type"]])
 
     def fis_template(self, urn: str, inp: dict) -> None:
+        """One template's cost per run: the sum over its actions of action-minutes x the
+        action-minute price (targets do not multiply; see FIS_UNTIMED_MINUTES)."""
         per_minute, meta = self.price("fis.actionMinute", self.plan.region(urn))
-        minutes, unknown = 0.0, []
+        minutes, untimed, actions = 0.0, [], []
         for action in inp.get("actions") or []:
             params = {p.get("key"): p.get("value") for p in action.get("parameters") or []}
             m = _iso_minutes(str(params.get("duration") or ""))
-            if m is None:
-                unknown.append(action.get("actionId"))
-            else:
-                minutes += round(m)
-        entry = {"urn": urn, "region": self.plan.region(urn), "actionMinutes": minutes,
+            timed = m is not None
+            billed = round(m) if timed else FIS_UNTIMED_MINUTES
+            if not timed:
+                untimed.append(action.get("actionId"))
+            minutes += billed
+            actions.append({"name": action.get("name"), "actionId": action.get("actionId"), "minutes": billed,
+                            "timed": timed})
+        entry = {"urn": urn, "region": self.plan.region(urn), "template": (inp.get("tags") or {}).get("Name"),
+                 "actions": actions, "actionMinutes": minutes,
                  "usdPerRun": round(minutes * per_minute, 4) if per_minute is not None else None,
-                 "source": meta.get("source")}
-        if unknown:
-            entry["actionsWithoutDuration"] = unknown
-            entry["usdPerRunIsLowerBound"] = True
-            entry["note"] = ("these actions carry no duration parameter; AWS bills their real "
-                             "running time, rounded to the nearest minute, on top of usdPerRun")
+                 "source": meta.get("source"),
+                 "targetsMultiply": False}
+        if untimed:
+            entry["actionsWithoutDuration"] = untimed
+            entry["note"] = (f"these actions carry no duration parameter: each counts as {FIS_UNTIMED_MINUTES} "
+                             "action-minute (AWS bills their real running time rounded to the nearest minute; "
+                             "no minimum is documented)")
         self.fis.append(entry)
+
+    def fis_game_days(self) -> dict:
+        """A month of game days: each schedule that starts an experiment, its runs in the
+        GAME_DAY_WINDOW_DAYS days from the as-of date, times its template's cost per run."""
+        per_run = {f["urn"]: f for f in self.fis}
+        out: list[dict] = []
+        for urn in self.plan.of_type(SCHEDULE):
+            st = self.plan.res[urn]
+            inp = st.get("inputs") or {}
+            target = inp.get("target") or {}
+            if not str(target.get("arn") or "").endswith(":fis:startExperiment"):
+                continue
+            linked = [u for u in (st.get("propertyDependencies") or {}).get("target") or st.get("dependencies") or []
+                      if u in per_run]
+            entry = {"urn": urn, "region": self.plan.region(urn), "cron": inp.get("scheduleExpression"),
+                     "timeZone": inp.get("scheduleExpressionTimezone"),
+                     "templateUrn": linked[0] if linked else None}
+            try:
+                entry["runs"] = scheduler_cron_runs(str(inp.get("scheduleExpression") or ""), self.as_of)
+            except ValueError as exc:
+                entry["runs"], entry["note"] = None, f"cannot count runs: {exc}"
+            usd_run = per_run[linked[0]]["usdPerRun"] if linked else None
+            entry["usdPerRun"] = usd_run
+            entry["usd"] = (round(entry["runs"] * usd_run, 4)
+                            if entry["runs"] is not None and usd_run is not None else None)
+            if not linked:
+                entry["note"] = "the experiment template it starts is not in the plan"
+            out.append(entry)
+        known = [e["usd"] for e in out if e["usd"] is not None]
+        return {"windowDays": GAME_DAY_WINDOW_DAYS, "from": self.as_of.isoformat(), "schedules": out,
+                "usd": round(sum(known), 2), "complete": len(known) == len(out)}
 
     # -- result
     def result(self) -> dict:
@@ -718,6 +863,7 @@ class CostModel:
             "unknown": unknown_list,
             "notPriced": sorted(self.not_priced.values(), key=lambda x: x["type"]),
             "fisPerExperimentRun": self.fis,
+            "fisGameDays": self.fis_game_days(),
             "assumptions": assumptions,
             "outOfScope": OUT_OF_SCOPE,
             "pricesRead": self.prices.get("read"),
@@ -747,9 +893,19 @@ HANDLERS = {
     CLUSTER_INSTANCE: CostModel.aurora_instance,
     "aws:elasticache/replicationGroup:ReplicationGroup": CostModel.cache_replication_group,
     "aws:acm/certificate:Certificate": CostModel.acm_certificate,
+    "aws:amp/scraper:Scraper": CostModel.amp_collector,
 }
 
 NOT_PRICED = {
+    "aws:amp/workspace:Workspace": "AMP workspace: samples ingested, stored and queried are usage, out of scope",
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": "AMP rules: their query samples are usage, out of scope",
+    "aws:grafana/workspace:Workspace": "Managed Grafana: billed per active user licence per month, not in the plan",
+    "aws:grafana/roleAssociation:RoleAssociation": "Managed Grafana role association: no charge of its own",
+    "aws:appautoscaling/target:Target": "Application Auto Scaling: no charge; the Lambda provisioned concurrency it "
+                                        "scales is billed by memory size and time, which the plan does not hold",
+    "aws:appautoscaling/policy:Policy": "Application Auto Scaling policy: no charge (its alarms are AWS-managed)",
+    "aws:appautoscaling/scheduledAction:ScheduledAction": "Application Auto Scaling scheduled action: no charge",
+    "aws:sns/topicPolicy:TopicPolicy": "SNS topic policy: no charge of its own",
     "aws:sqs/queue:Queue": "SQS: no fixed monthly charge; requests are out of scope (negligible)",
     "aws:sns/topic:Topic": "SNS: no fixed monthly charge; publishes and deliveries are out of scope (negligible)",
     "aws:cloudwatch/eventRule:EventRule": "EventBridge rule: no fixed monthly charge; events are out of scope (negligible)",
@@ -904,14 +1060,24 @@ def render(result: dict) -> str:
             out.append(f"    {u['charge']:<52} {u['region'] or '?':<15} {u['quantity']:g}{_kind(u['priceKey'])} "
                        f"{u['unit']} ({u['monthlyUnits']:g}/month)")
     if mc["fisPerExperimentRun"]:
-        out.append("  FIS (per experiment run, not monthly):")
+        out.append("  FIS (per experiment run, not monthly; action-minutes, targets do not multiply):")
         for f in mc["fisPerExperimentRun"]:
             usd = "unknown" if f["usdPerRun"] is None else f"${f['usdPerRun']:.2f}"
-            if f.get("actionsWithoutDuration"):
-                out.append(f"    {_short(f['urn'])}: >= {usd} ({f['actionMinutes']:g} timed action-min; "
-                           f"billed by real run time: {', '.join(f['actionsWithoutDuration'])})")
-            else:
-                out.append(f"    {_short(f['urn'])}: {f['actionMinutes']:g} action-min = {usd}")
+            untimed = f.get("actionsWithoutDuration") or []
+            assumed = (f"; {len(untimed)} without a duration counted as {FIS_UNTIMED_MINUTES} min each: "
+                       f"{', '.join(dict.fromkeys(untimed))}" if untimed else "")
+            out.append(f"    {_short(f['urn'])}: {len(f.get('actions') or [])} action(s), "
+                       f"{f['actionMinutes']:g} action-min = {usd}{assumed}  <{f['source']}>")
+    gd = mc.get("fisGameDays") or {}
+    if gd.get("schedules"):
+        out.append(f"  FIS game days ({gd['windowDays']} days from {gd['from']}): ${gd['usd']:,.2f}"
+                   + ("" if gd["complete"] else " (some runs or prices unknown)"))
+        for e in gd["schedules"]:
+            runs = "?" if e["runs"] is None else f"{e['runs']}"
+            per = "unknown" if e["usdPerRun"] is None else f"${e['usdPerRun']:.2f}"
+            total = "unknown" if e["usd"] is None else f"${e['usd']:.2f}"
+            out.append(f"    {_short(e['urn'])}: {e['cron']} {e['timeZone'] or ''} -> {runs} run(s) x {per} "
+                       f"= {total}" + (f" ({e['note']})" if e.get("note") else ""))
     out.append(f"  {mc['outOfScope']}")
     out.append("  assumptions: " + " ".join(mc["assumptions"]))
     if "delta" in result:

@@ -57,6 +57,9 @@ ID_PREFIX = {
     "aws:route53/resolverRuleAssociation:ResolverRuleAssociation": "rslvr-rrassoc-",
     "aws:wafv2/webAcl:WebAcl": "",
     "aws:fis/experimentTemplate:ExperimentTemplate": "EXT",
+    "aws:amp/workspace:Workspace": "ws-",
+    "aws:amp/scraper:Scraper": "s-",
+    "aws:grafana/workspace:Workspace": "g-",
 }
 
 # Resource types whose id is their (auto)name.
@@ -121,6 +124,15 @@ ARN = {
     "aws:elasticache/userGroup:UserGroup": "arn:{p}:elasticache:{r}:{a}:usergroup:{id}",
     "aws:elasticache/subnetGroup:SubnetGroup": "arn:{p}:elasticache:{r}:{a}:subnetgroup:{name}",
     "aws:elasticache/parameterGroup:ParameterGroup": "arn:{p}:elasticache:{r}:{a}:parametergroup:{name}",
+}
+
+# Lambda functions in the offline accounts, per stack: `lambda:` names existing functions app teams own
+# (the platform never creates them). function -> (its aliases, the reserved concurrency its owner set;
+# None: none). GetFunction answers an unlisted function as one with no reservation, and fails on an alias
+# a listed function does not have, as Lambda does.
+LAMBDA_FUNCTIONS: dict[str, dict[str, tuple[tuple[str, ...], Optional[int]]]] = {
+    "dev": {"checkout-api": (("live",), 100)},
+    "prod": {"checkout-api": (("live",), 400)},
 }
 
 # RDS ids are the identifiers the program chooses (DBClusterIdentifier, DBInstanceIdentifier,
@@ -189,6 +201,10 @@ class AwsLikeMocks(Mocks):
             rid = inputs["bucket"]  # a bucket's id is its name
         elif typ == "aws:cloudfront/distribution:Distribution":
             rid = "E" + seed[:13].upper()
+        elif typ in ("aws:amp/workspace:Workspace", "aws:amp/scraper:Scraper"):
+            rid = ID_PREFIX[typ] + str(uuid.UUID(seed[:32]))  # ws-<uuid>, s-<uuid> (botocore amp examples)
+        elif typ == "aws:grafana/workspace:Workspace":
+            rid = "g-" + seed[:10]  # botocore grafana WorkspaceId pattern g-[0-9a-f]{10}
         elif typ == "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter":
             rid = inputs["transitGatewayAttachmentId"]  # the accepter *is* the peering attachment
         elif typ.startswith("aws:"):
@@ -222,6 +238,8 @@ class AwsLikeMocks(Mocks):
             return {"availabilityZoneId": f"{region_short_code(region)}-az{letter_index}", "ownerId": ACCOUNT_ID}
         if typ == "aws:ec2/eip:Eip":
             return {"publicIp": ip, "allocationId": rid, "domain": "vpc"}
+        if typ == "aws:sns/topicPolicy:TopicPolicy":
+            return {"owner": ACCOUNT_ID}  # the provider reads the topic's Owner attribute back
         if typ == "aws:ec2/natGateway:NatGateway":
             return {"publicIp": ip, "networkInterfaceId": "eni-" + seed[17:34]}
         if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
@@ -292,6 +310,41 @@ class AwsLikeMocks(Mocks):
             return self._replication_group(region, rid, seed, inputs)
         if typ == "aws:route53/record:Record":
             return {"fqdn": str(inputs.get("name", "")).rstrip(".")}
+        if typ == "aws:amp/workspace:Workspace":
+            # CreateWorkspace's output (botocore amp): workspaceId ws-<uuid>, arn ...:workspace/<id>; the
+            # query/remote-write base is https://aps-workspaces.<region>.amazonaws.com/workspaces/<id>/.
+            wid = rid
+            return {"arn": f"arn:{partition_of(region)}:aps:{region}:{ACCOUNT_ID}:workspace/{wid}",
+                    "prometheusEndpoint": f"https://aps-workspaces.{region}.{dns_suffix_of(region)}/workspaces/{wid}/"}
+        if typ == "aws:amp/scraper:Scraper":
+            # CreateScraper's output; the role is the service-linked role AMP creates (AMP user guide,
+            # ListScrapers example: ...:role/aws-service-role/scraper.aps.amazonaws.com/AWSServiceRoleFor...).
+            return {"arn": f"arn:{partition_of(region)}:aps:{region}:{ACCOUNT_ID}:scraper/{rid}",
+                    "roleArn": f"arn:{partition_of(region)}:iam::{ACCOUNT_ID}:role/aws-service-role/"
+                               f"scraper.aps.amazonaws.com/AWSServiceRoleForAmazonPrometheusScraper_{seed[:15]}"}
+        if typ == "aws:amp/ruleGroupNamespace:RuleGroupNamespace":
+            ws = inputs.get("workspaceId")
+            return {"arn": f"arn:{partition_of(region)}:aps:{region}:{ACCOUNT_ID}:rulegroupsnamespace/{ws}/"
+                           f"{inputs.get('name')}"}
+        if typ == "aws:grafana/workspace:Workspace":
+            # Workspace ids are g-<10 hex>; the endpoint <id>.grafana-workspace.<region>.amazonaws.com.
+            return {"arn": f"arn:{partition_of(region)}:grafana:{region}:{ACCOUNT_ID}:/workspaces/{rid}",
+                    "endpoint": f"{rid}.grafana-workspace.{region}.{dns_suffix_of(region)}"}
+        if typ == "aws:appautoscaling/target:Target":
+            # ScalableTargetARN as botocore's application-autoscaling docs show it (RegisterScalableTarget).
+            return {"arn": f"arn:{partition_of(region)}:application-autoscaling:{region}:{ACCOUNT_ID}:"
+                           f"scalable-target/{seed[:36]}"}
+        if typ == "aws:appautoscaling/policy:Policy":
+            # PolicyARN and the two alarms target tracking creates (botocore application-autoscaling
+            # examples-1.json: ...:scalingPolicy:<uuid>:resource/ecs/service/default/web-app:policyName/<name>,
+            # alarm TargetTracking-service/default/web-app-AlarmHigh-<uuid>).
+            target = f"{inputs.get('serviceNamespace')}/{inputs.get('resourceId')}"
+            alarm = f"arn:{partition_of(region)}:cloudwatch:{region}:{ACCOUNT_ID}:alarm:TargetTracking-" \
+                    f"{inputs.get('resourceId')}"
+            return {"arn": f"arn:{partition_of(region)}:autoscaling:{region}:{ACCOUNT_ID}:scalingPolicy:"
+                           f"{uuid.UUID(seed[:32])}:resource/{target}:policyName/{inputs.get('name')}",
+                    "alarmArns": [f"{alarm}-AlarmHigh-{uuid.UUID(seed[32:64])}",
+                                  f"{alarm}-AlarmLow-{uuid.UUID(_digest(seed)[:32])}"]}
         return {}
 
     @staticmethod
@@ -306,6 +359,28 @@ class AwsLikeMocks(Mocks):
         members = [f"{rid}-{n:03d}" for n in range(1, int(inputs.get("numCacheClusters") or 1) + 1)]
         return {"memberClusters": members, "clusterEnabled": False, "primaryEndpointAddress": f"master.{host}",
                 "readerEndpointAddress": f"replica.{host}"}
+
+    def _lambda_function(self, region: str, args: dict) -> dict[str, Any]:
+        """GetFunction through a qualifier, as the function data source reports it (terraform-provider-aws
+        v6.58.0 dataSourceFunctionRead): unqualified `arn`, `qualifiedArn` ending in the alias, and a
+        reservation read with GetFunctionConcurrency, 0 when there is none."""
+        name, qualifier = args.get("functionName"), args.get("qualifier")
+        aliases, reserved = LAMBDA_FUNCTIONS.get(self.stack, {}).get(name, (None, None))
+        arn = f"arn:{partition_of(region)}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+        if qualifier and aliases is not None and qualifier not in aliases and not str(qualifier).isdigit():
+            raise Exception(f"reading Lambda Function ({name}): operation error Lambda: GetFunction, "
+                            f"ResourceNotFoundException: Function not found: {arn}:{qualifier}")
+        qualified = f"{arn}:{qualifier}" if qualifier else f"{arn}:$LATEST"
+        seed = _digest(self.stack, region, str(name))
+        invoke = f"arn:{partition_of(region)}:apigateway:{region}:lambda:path/2015-03-31/functions"
+        return {"id": name, "functionName": name, "qualifier": qualifier, "arn": arn, "qualifiedArn": qualified,
+                "invokeArn": f"{invoke}/{arn}/invocations", "qualifiedInvokeArn": f"{invoke}/{qualified}/invocations",
+                "version": str(1 + int(seed[:2], 16) % 40), "region": region,
+                "reservedConcurrentExecutions": (reserved if reserved is not None else 0) if qualifier
+                else (reserved if reserved is not None else -1),
+                "runtime": "python3.13", "handler": "app.handler", "memorySize": 1024, "timeout": 30,
+                "architectures": ["arm64"], "role": f"arn:{partition_of(region)}:iam::{ACCOUNT_ID}:role/{name}",
+                "codeSha256": base64.b64encode(bytes.fromhex(seed)).decode(), "tags": {}}
 
     def _eks_cluster(self, region: str, seed: str, inputs: dict) -> dict[str, Any]:
         """What pulumi_eks's Cluster component returns: kubeconfig, OIDC, security groups."""
@@ -355,5 +430,7 @@ class AwsLikeMocks(Mocks):
             return {"id": sid, "arn": sid, "secretId": sid, "versionId": args.args.get("versionId"),
                     "secretString": json.dumps({"username": "admin", "password": "offline-preview-secret"}),
                     "secretBinary": "", "versionStages": ["AWSCURRENT"]}
+        if tok == "aws:lambda/getFunction:getFunction":
+            return self._lambda_function(region, args.args)
         # An invoke nobody taught the mocks is a bug in this file, not something to paper over.
         raise NotImplementedError(f"the offline mocks have no answer for invoke {tok}; add one in tools/mocks.py")

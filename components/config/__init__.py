@@ -10,7 +10,7 @@ is re-exported here: import from ``components.config``.
 """
 
 from .base import LOG_RETENTION_DAYS, RetentionDays, repeated
-from .chaos import ChaosSpec, GameDaySpec, ScenarioSpec, TargetSelection
+from .chaos import BlastRadiusSpec, ChaosSpec, GameDaySpec, NotificationsSpec, ScenarioSpec, StepSpec, TargetSelection
 from .cluster import (CLUSTER_AUTOSCALER_IMAGE_TAGS, DEFAULT_ADDONS, DEFAULT_K8S_VERSION, AddonVersions,
                       BlueGreenSpec, ClusterSpec, NodeGroupSpec)
 from .connectivity import (ConnectivitySpec, DirectConnectSpec, OnPremSite, ResolverSpec, TransitGatewaySpec,
@@ -19,11 +19,13 @@ from .engine import raw_from_engine_config, raw_from_pulumi
 from .errors import NAMESPACE, ConfigError, ConfigIssue
 from .data import DataSpec, MessagingSpec, QueueSpec, TopicSpec
 from .gitops import AppProjectSpec, ArgoCdSpec, GitOpsSpec, SsoSpec
+from .lambda_concurrency import FunctionSpec, LambdaScheduleSpec, LambdaSpec, ProvisionedSpec
+from .mesh import AuroraGuardSpec, CacheGuardSpec, DbGuardSpec, KeepaliveSpec, MeshSpec, OutlierSpec
 from .network import AIRGAP_ENDPOINTS, NetworkSpec
-from .observability import ObservabilitySpec
+from .observability import GrafanaSpec, ObservabilitySpec, PrometheusSpec
 from .proxy import ProxySpec
 from .regions import KNOWN_REGIONS, RegionSpec
-from .scaling import ScalingSpec, ScheduleSpec, WafSpec
+from .scaling import CloudWatchMetricSpec, DependentSpec, ScalingSpec, ScheduleSpec, WafSpec
 from .slos import SloSpec
 from .stack import TOP_LEVEL_KEYS, StackConfig, parse_stack_config, plan_issues, semantic_issues
 
@@ -32,7 +34,10 @@ __all__ = [
     "LOG_RETENTION_DAYS", "NAMESPACE", "TOP_LEVEL_KEYS",
     "ConfigError", "ConfigIssue",
     "AddonVersions", "AppProjectSpec", "ArgoCdSpec", "BlueGreenSpec", "ChaosSpec", "ClusterSpec", "ConnectivitySpec",
-    "DirectConnectSpec", "GameDaySpec", "GitOpsSpec", "NetworkSpec", "ObservabilitySpec", "DataSpec", "MessagingSpec", "QueueSpec", "TopicSpec", "NodeGroupSpec", "OnPremSite", "ProxySpec",
+    "CloudWatchMetricSpec", "DependentSpec", "DirectConnectSpec", "GameDaySpec", "GrafanaSpec", "GitOpsSpec", "NetworkSpec", "ObservabilitySpec", "DataSpec", "MessagingSpec", "QueueSpec", "TopicSpec", "NodeGroupSpec", "OnPremSite", "PrometheusSpec", "ProxySpec",
+    "FunctionSpec", "LambdaScheduleSpec", "LambdaSpec", "ProvisionedSpec",
+    "AuroraGuardSpec", "CacheGuardSpec", "DbGuardSpec", "KeepaliveSpec", "MeshSpec", "OutlierSpec",
+    "BlastRadiusSpec", "NotificationsSpec", "StepSpec",
     "RegionSpec", "ResolverSpec", "RetentionDays", "ScalingSpec", "ScenarioSpec", "ScheduleSpec", "SloSpec",
     "SsoSpec", "StackConfig", "TargetSelection", "TransitGatewaySpec", "VpnSpec", "WafSpec",
     "parse_stack_config", "plan_issues", "raw_from_engine_config", "raw_from_pulumi", "repeated", "semantic_issues",

@@ -20,6 +20,12 @@ AIRGAP_ENDPOINTS = ("autoscaling", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "
 # the database's master secret from Secrets Manager (cache clients sign IAM tokens locally), publish
 # to SNS and poll SQS. S3 goes through the gateway endpoint every VPC has.
 AIRGAP_DATA_ENDPOINTS = {"aurora": ("secretsmanager",), "messaging": ("sns", "sqs")}
+# What pods call for `observability` parts (air-gapped stacks): KEDA's prometheus triggers query the
+# region's AMP workspace on aps-workspaces (the data plane: query and remote write; the AMP user guide's
+# VPC endpoint page names com.amazonaws.<region>.aps-workspaces for it). The control plane (`aps`:
+# workspaces, scrapers, rule namespaces) is called by the deployer only, and a managed scraper
+# delivers over AWS's own network, so neither needs an endpoint in the VPC.
+AIRGAP_OBSERVABILITY_ENDPOINTS = {"prometheus": ("aps-workspaces",)}
 
 
 class NetworkSpec(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import Field
@@ -35,6 +36,35 @@ class WafSpec(_Model):
     managed_rule_groups: list[str] = Field(default_factory=lambda: [
         "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"],
         description="AWS managed rule groups, after the rate rule")
+
+
+class CloudWatchMetricSpec(_Model):
+    namespace: str = Field(min_length=1, max_length=255, description="the metric's CloudWatch namespace")
+    metric_name: str = Field(min_length=1, max_length=255, description="the metric's name")
+    dimensions: dict[str, str] = Field(default_factory=dict, description="the metric's dimensions")
+    statistic: str = Field("Average", description="`Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount` or `pNN`")
+    period_seconds: Literal[60, 300] = Field(60, description="the statistic's period")
+
+
+class DependentSpec(_Model):
+    """A KEDA trigger published for apps (ConfigMap `keda/platform-dependent-triggers`, one JSON trigger
+    per name): scale a service on what it depends on. Exactly one of `upstream` (the upstream's
+    request rate from the mesh's `istio_requests_total` in the region's AMP workspace), `promql` (any
+    business metric in AMP) or `cloudwatch` (any CloudWatch metric)."""
+
+    name: str = Field(pattern=SLUG, description="the trigger's key in the ConfigMap; unique")
+    upstream: Optional[str] = Field(
+        None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="the upstream mesh service, `<name>.<namespace>`: its requests per second (as the receiving "
+                    "proxies report them) drive the scaling", json_schema_extra=doc(type="`<service>.<namespace>`"))
+    promql: Optional[str] = Field(None, min_length=1,
+                                  description="a PromQL query reducing to one series (e.g. `sum(rate(...))`)")
+    cloudwatch: Optional[CloudWatchMetricSpec] = Field(None, description="a CloudWatch metric")
+    target: float = Field(gt=0, description="the value per replica KEDA aims at (requests/s per replica for "
+                                            "`upstream`)")
+    activation: Optional[float] = Field(None, ge=0, description="below this the workload may scale to zero")
+    rate_window: str = Field("2m", pattern=r"^[1-9][0-9]*[sm]$",
+                             description="upstream: the `rate()` window (at least 4 scrape intervals is safe)")
 
 
 class ScalingSpec(_Model):
@@ -81,6 +111,12 @@ class ScalingSpec(_Model):
         description="an Auto Scaling scheduled action on the active pool of that node group, in the region's own "
                     "time zone (Seoul for ap-northeast-2, Singapore for ap-southeast-1, ...). Node groups then "
                     "ignore desired-size drift so `pulumi up` never undoes a schedule")
+    dependents: list[DependentSpec] = Field(
+        default_factory=list,
+        description="KEDA triggers on what services depend on (an upstream's request rate from the mesh's metrics "
+                    "in AMP, any PromQL query, any CloudWatch metric), published in `keda/platform-dependent-triggers`; "
+                    "PromQL triggers use KEDA's `prometheus` scaler signing with SigV4 through the "
+                    "`aws-pod-identity` ClusterTriggerAuthentication and need `observability.prometheus`")
     waf: Optional[WafSpec] = Field(
         default_factory=WafSpec,
         description="a regional WAFv2 Web ACL: a per-IP rate-based block rule first, then the AWS managed groups; "
@@ -125,4 +161,42 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
                                           f"(cluster.nodeGroups: {', '.join(sorted(groups))})"))
             if not sch.min_size <= sch.desired <= sch.max_size:
                 issues.append(ConfigIssue(base, "needs minSize <= desired <= maxSize"))
+        issues += _dependent_issues(cfg)
     return issues
+
+
+# CloudWatch statistics KEDA's aws-cloudwatch scaler can read without dimensions: a Metrics Insights
+# aggregate (AVG, COUNT, MAX, MIN, SUM).
+_INSIGHTS_STATS = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
+
+
+def _dependent_issues(cfg: StackConfig) -> list[ConfigIssue]:
+    """One source per trigger; PromQL reduces to one series; AMP and KEDA exist for it."""
+    from .observability import promql_problem
+
+    sc, out = cfg.scaling, []
+    twice = repeated(d.name for d in sc.dependents)
+    prometheus = cfg.observability is not None and cfg.observability.prometheus is not None
+    for i, dep in enumerate(sc.dependents):
+        base = f"scaling.dependents[{i}]"
+        if dep.name in twice:
+            out.append(ConfigIssue(f"{base}.name", f"dependent trigger '{dep.name}' is defined twice"))
+        sources = [k for k in ("upstream", "promql", "cloudwatch") if getattr(dep, k) is not None]
+        if len(sources) != 1:
+            out.append(ConfigIssue(base, f"needs exactly one of upstream, promql, cloudwatch (got "
+                                         f"{', '.join(sources) or 'none'})"))
+        if sc.keda_chart_version is None:
+            out.append(ConfigIssue(base, "dependent triggers are KEDA triggers: set scaling.kedaChartVersion"))
+        if (dep.upstream or dep.promql) and not prometheus:
+            out.append(ConfigIssue(base, "a mesh or PromQL trigger reads the region's AMP workspace: add "
+                                         "observability.prometheus"))
+        if dep.promql is not None and (problem := promql_problem(dep.promql, single_series=True)):
+            out.append(ConfigIssue(f"{base}.promql", problem))
+        cw = dep.cloudwatch
+        if cw is not None and not cw.dimensions and cw.statistic not in _INSIGHTS_STATS:
+            out.append(ConfigIssue(f"{base}.cloudwatch.statistic",
+                                   f"without dimensions KEDA reads a Metrics Insights query, whose aggregates are "
+                                   f"{', '.join(_INSIGHTS_STATS)}; got '{cw.statistic}'"))
+        if cw is not None and cw.statistic not in _INSIGHTS_STATS and not re.match(r"^p\d{1,2}(\.\d+)?$", cw.statistic):
+            out.append(ConfigIssue(f"{base}.cloudwatch.statistic", f"'{cw.statistic}' is not a CloudWatch statistic"))
+    return out

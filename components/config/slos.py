@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from .base import SLUG, _Model, doc, repeated
 from .errors import ConfigIssue
+from .observability import promql_problem
 
 if TYPE_CHECKING:
     from .stack import StackConfig
@@ -48,6 +49,15 @@ class SloSpec(_Model):
     statistic: str = Field("Average", description="custom: `Average`, `Sum`, `Maximum` or a percentile `pNN`")
     queue: Optional[str] = Field(None, pattern=r"^[a-z0-9-]+/[a-z0-9-]+$",
                                  description="queueAge: the queue, `<topic>/<queue>` of `data.messaging`")
+    # Prometheus forms (observability.prometheus): the SLO also becomes an alerting rule in AMP.
+    service: Optional[str] = Field(
+        None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        description="latency/errorRate: the mesh service behind the ALB, `<name>.<namespace>`; the SLO then also "
+                    "has a Prometheus alerting rule on Istio's standard metrics (`istio_request_duration_milliseconds`, "
+                    "`istio_requests_total`)", json_schema_extra=doc(type="`<service>.<namespace>`"))
+    promql: Optional[str] = Field(
+        None, min_length=1, description="custom: the same signal as a PromQL query, in the objective's unit; the SLO "
+                                        "then also has a Prometheus alerting rule `(<promql>) > objective`")
 
     @field_validator("load_balancers")
     @classmethod
@@ -119,6 +129,13 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
             issues.append(ConfigIssue(base, "a custom SLO needs namespace and metricName"))
         if slo.queue is not None and slo.kind != "queueAge":
             issues.append(ConfigIssue(f"{base}.queue", "only queueAge takes a queue"))
+        if slo.service is not None and slo.kind not in ("latency", "errorRate"):
+            issues.append(ConfigIssue(f"{base}.service", "only latency and errorRate SLOs take a mesh service"))
+        if slo.promql is not None:
+            if slo.kind != "custom":
+                issues.append(ConfigIssue(f"{base}.promql", "only custom SLOs take a PromQL query"))
+            elif (problem := promql_problem(slo.promql)) is not None:
+                issues.append(ConfigIssue(f"{base}.promql", problem))
         if slo.kind == "errorRate" and slo.objective >= 100:
             issues.append(ConfigIssue(f"{base}.objective", "an error-rate objective is a percentage below 100"))
         if slo.datapoints_to_alarm and slo.datapoints_to_alarm > slo.evaluation_periods:

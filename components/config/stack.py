@@ -9,13 +9,18 @@ from pydantic import Field, ValidationError, field_validator
 
 from ..topology import derived_asn
 from . import chaos, cluster, connectivity, data, gitops, network, proxy, regions, scaling, slos
+from . import lambda_concurrency
+from . import mesh
+from . import observability
 from .base import _Model, doc
 from .chaos import ChaosSpec
 from .cluster import ClusterSpec
 from .connectivity import ConnectivitySpec
 from .errors import ConfigError, ConfigIssue, issues_from_validation
 from .gitops import GitOpsSpec
-from .network import AIRGAP_DATA_ENDPOINTS, AIRGAP_ENDPOINTS, NetworkSpec
+from .lambda_concurrency import LambdaSpec
+from .mesh import MeshSpec
+from .network import AIRGAP_DATA_ENDPOINTS, AIRGAP_ENDPOINTS, AIRGAP_OBSERVABILITY_ENDPOINTS, NetworkSpec
 from .data import DataSpec
 from .observability import ObservabilitySpec
 from .proxy import ProxySpec
@@ -51,8 +56,13 @@ class StackConfig(_Model):
     scaling: Optional[ScalingSpec] = Field(None, description="node autoscaler, KEDA, time-based scaling, WAF")
     data: Optional[DataSpec] = Field(None, description="the data tier behind the clusters: Aurora MySQL, cache, S3 (+ CloudFront), SNS -> SQS")
     observability: Optional[ObservabilitySpec] = Field(
-        default_factory=ObservabilitySpec, description="a dashboard per region; `null` turns it off",
+        default_factory=ObservabilitySpec,
+        description="a dashboard per region, optionally managed Prometheus and Grafana; `null` turns it off",
         json_schema_extra=doc(default="dashboards on"))
+    mesh: Optional[MeshSpec] = Field(
+        None, description="Istio (sidecar mode) in every cluster; `dbGuard` shields the data tier with connection pools")
+    lambda_: Optional[LambdaSpec] = Field(
+        None, alias="lambda", description="reserved and provisioned concurrency of existing Lambda functions, per region")
     argocd_sso_client_secret: Optional[str] = Field(
         None, description="the OIDC client secret; required with `gitops.argocd.sso`. Set it with "
                           "`pulumi config set --secret global-platform:argocdSsoClientSecret <value>`",
@@ -89,6 +99,9 @@ class StackConfig(_Model):
             for section, services in AIRGAP_DATA_ENDPOINTS.items():
                 if self.data is not None and getattr(self.data, section) is not None:
                     wanted |= set(services)
+            for section, services in AIRGAP_OBSERVABILITY_ENDPOINTS.items():
+                if self.observability is not None and getattr(self.observability, section) is not None:
+                    wanted |= set(services)
         return tuple(sorted(wanted))
 
     def tgw_asns(self) -> dict[str, int]:
@@ -113,6 +126,9 @@ SECTION_RULES: tuple[Callable[[StackConfig], list[ConfigIssue]], ...] = (
     chaos.issues,
     scaling.issues,
     data.issues,
+    observability.issues,
+    lambda_concurrency.issues,
+    mesh.issues,
     network.database_tier_issues,
 )
 

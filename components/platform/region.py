@@ -16,9 +16,12 @@ from ..connectivity import RegionalTransit, transit_args
 from ..dashboards import RegionalDashboard, dashboard_args
 from ..database import AuroraDatabase, AuroraGlobalHandle, database_args
 from ..gitops import ArgoCdIdentity, identity_args
+from ..lambda_concurrency import LambdaConcurrency, lambda_concurrency_args
 from ..logs_key import logs_kms_key
+from ..mesh import RegionalMesh, mesh_args
 from ..messaging import MessagingTier, messaging_args
 from ..naming import RegionContext
+from ..observability import RegionalObservability, observability_args
 from ..network import RegionalNetwork, network_args
 from ..scaling import RegionalScaling, scaling_args
 from ..slo import SloAlarms, slo_alarms_args
@@ -71,13 +74,26 @@ class RegionalPlatform(pulumi.ComponentResource):
         messaging = messaging_args(spec, w)
         self.messaging = MessagingTier(ctx.name("messaging"), messaging, w.in_region) if messaging else None
         w = w.with_(database=self.database, cache=self.cache, storage=self.storage, messaging=self.messaging)
+        # The mesh guards the data tier's endpoints, so it comes after them.
+        mesh = mesh_args(spec, w)
+        self.mesh = RegionalMesh(ctx.name("mesh"), mesh, w.in_region) if mesh else None
+        w = w.with_(mesh=self.mesh)
         slo = slo_alarms_args(spec, w)
         self.slo = SloAlarms(ctx.name("slo"), slo, w.in_region) if slo else None
         w = w.with_(slo=self.slo)
         chaos = chaos_args(spec, w)
         self.chaos = ChaosExperiments(ctx.name("chaos"), chaos, w.in_region) if chaos else None
+        # Prometheus before scaling: KEDA's dependent triggers query the workspace.
+        observability = observability_args(spec, w)
+        self.observability = RegionalObservability(ctx.name("observability"), observability, w.in_region) \
+            if observability else None
+        w = w.with_(observability=self.observability)
         scaling = scaling_args(spec, w)
         self.scaling = RegionalScaling(ctx.name("scaling"), scaling, w.in_region) if scaling else None
+        # Existing functions' concurrency: needs nothing the region builds; the dashboard may show it.
+        concurrency = lambda_concurrency_args(spec, w)
+        self.lambda_concurrency = LambdaConcurrency(ctx.name("lambda"), concurrency, w.in_region) if concurrency else None
+        w = w.with_(lambda_concurrency=self.lambda_concurrency)
         dashboard = dashboard_args(spec, w, self.scaling.web_acl if self.scaling else None)
         self.dashboard = RegionalDashboard(ctx.name("dashboard"), dashboard, w.in_region) if dashboard else None
         self.wiring = w

@@ -146,6 +146,15 @@ AWS_TYPES = {
     "aws:s3/bucketVersioning:BucketVersioning": "aws_s3_bucket_versioning",
     "aws:secretsmanager/secret:Secret": "aws_secretsmanager_secret",
     "aws:secretsmanager/secretVersion:SecretVersion": "aws_secretsmanager_secret_version",
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": "aws_prometheus_rule_group_namespace",
+    "aws:amp/scraper:Scraper": "aws_prometheus_scraper",
+    "aws:amp/workspace:Workspace": "aws_prometheus_workspace",
+    "aws:appautoscaling/policy:Policy": "aws_appautoscaling_policy",
+    "aws:appautoscaling/scheduledAction:ScheduledAction": "aws_appautoscaling_scheduled_action",
+    "aws:appautoscaling/target:Target": "aws_appautoscaling_target",
+    "aws:grafana/roleAssociation:RoleAssociation": "aws_grafana_role_association",
+    "aws:grafana/workspace:Workspace": "aws_grafana_workspace",
+    "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
 }
 
 # Kinds the program creates (components/: k8s.core.v1.*, k8s.rbac.v1.*, CustomResources, Helm).
@@ -158,6 +167,8 @@ KUBERNETES_TYPES = [
     "kubernetes:core/v1:ServiceAccount",
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
     "kubernetes:karpenter.sh/v1:NodePool",
+    "kubernetes:networking.istio.io/v1:DestinationRule",
+    "kubernetes:networking.istio.io/v1:ServiceEntry",
     "kubernetes:keda.sh/v1alpha1:ClusterTriggerAuthentication",
     "kubernetes:rbac.authorization.k8s.io/v1:Role",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",

@@ -25,6 +25,7 @@ CHECKS = (
     "kubernetes",
     "helm_values",
     "keda_triggers",
+    "prometheus",
     "pins",
 )
 

@@ -90,6 +90,8 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     "aws:autoscaling/schedule:Schedule": ("autoscaling", "PutScheduledUpdateGroupAction"),
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": ("wafv2", "PutLoggingConfiguration"),
     "aws:sns/topicSubscription:TopicSubscription": ("sns", "Subscribe"),
+    # A topic policy is the topic's Policy attribute.
+    "aws:sns/topicPolicy:TopicPolicy": ("sns", "SetTopicAttributes"),
     # A queue policy is the queue's Policy attribute.
     "aws:sqs/queuePolicy:QueuePolicy": ("sqs", "SetQueueAttributes"),
     # One rule of a security group is one Authorize call with one IpPermission.
@@ -113,6 +115,13 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ("s3", "PutPublicAccessBlock"),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
         ("s3", "PutBucketEncryption"),
+    # Application Auto Scaling registers a target and puts policies (the module is not the service's name).
+    "aws:appautoscaling/target:Target": ("application-autoscaling", "RegisterScalableTarget"),
+    "aws:appautoscaling/policy:Policy": ("application-autoscaling", "PutScalingPolicy"),
+    "aws:appautoscaling/scheduledAction:ScheduledAction": ("application-autoscaling", "PutScheduledAction"),
+    # AMP names it a rule *groups* namespace; a Grafana role association is a permissions update.
+    "aws:amp/ruleGroupNamespace:RuleGroupNamespace": ("amp", "CreateRuleGroupsNamespace"),
+    "aws:grafana/roleAssociation:RoleAssociation": ("grafana", "UpdatePermissions"),
 }
 
 # Keys that pulumi-aws renames beyond the rules above: type -> {pulumi key path -> member path}.
@@ -153,6 +162,7 @@ _RENAMES: dict[str, dict[str, str]] = {
                             "resolveConflictsOnUpdate": "resolveConflicts"},
     "aws:eks/nodeGroup:NodeGroup": {"subnetIds": "subnets"},
     "aws:cloudwatch/eventTarget:EventTarget": {"targetId": "Targets.Id"},
+    "aws:sns/topicPolicy:TopicPolicy": {"arn": "TopicArn"},  # the policy travels as AttributeValue
     "aws:cloudwatch/metricAlarm:MetricAlarm": {
         "metricQueries": "Metrics",
         "metricQueries[].metric": "MetricStat",
@@ -182,6 +192,9 @@ _RENAMES: dict[str, dict[str, str]] = {
         "targetGrants": "BucketLoggingStatus.LoggingEnabled.TargetGrants",
         "targetObjectKeyFormat": "BucketLoggingStatus.LoggingEnabled.TargetObjectKeyFormat"},
     "aws:cloudwatch/logDelivery:LogDelivery": {"deliverySourceName": "deliverySourceName"},
+    # CreateScraper's unions are ampConfiguration/eksConfiguration; the YAML goes in configurationBlob.
+    "aws:amp/scraper:Scraper": {"destination.amp": "ampConfiguration", "source.eks": "eksConfiguration",
+                                "scrapeConfiguration": "scrapeConfiguration.configurationBlob"},
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": {
         "deliveryDestinationConfigurations": "deliveryDestinationConfiguration"},
 }
@@ -283,7 +296,7 @@ def operation_for(token: str) -> Optional[tuple[str, str]]:
 # patterns
 
 _SURROGATES = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
-_UNICODE_CLASS = re.compile(r"\\p\{(L|N|Z|IsLetter|IsDigit)\}")
+_UNICODE_CLASS = re.compile(r"\\p\{(L|N|Z|IsLetter|IsDigit|Print)\}")
 
 
 def _pair(m: re.Match) -> str:
@@ -297,7 +310,8 @@ def _compiled(pattern: str) -> Optional[re.Pattern]:
     text = _SURROGATES.sub(_pair, pattern)
     flags = re.ASCII
     if _UNICODE_CLASS.search(text):
-        text = _UNICODE_CLASS.sub(lambda m: "\\s" if m.group(1) == "Z" else "\\w", text)
+        # \p{Print} (Java: a visible character or a space): anything but a control character
+        text = _UNICODE_CLASS.sub(lambda m: {"Z": "\\s", "Print": "[^\\x00-\\x1f\\x7f]"}.get(m.group(1), "\\w"), text)
         flags = 0
     try:
         with warnings.catch_warnings():

@@ -21,7 +21,7 @@ from tools.upstream import Finding, resources
 
 NAME = "helm-values"
 DESCRIPTION = ("Helm release values vs the pinned chart's values.yaml key paths and template reads "
-               "(data/helm: argo-cd 10.1.1, karpenter and karpenter-crd 1.14.1, keda 2.20.2, cluster-autoscaler 9.59.0)")
+               "(data/helm: argo-cd 10.1.1, karpenter and karpenter-crd 1.14.1, keda 2.20.2, cluster-autoscaler 9.59.0, istio base and istiod 1.31.1)")
 
 HELM_DIR = Path(__file__).resolve().parent / "data" / "helm"
 # Helm releases, and v4 Charts (rendered by the provider with the same values merge).

@@ -1,4 +1,5 @@
-"""KEDA aws-cloudwatch triggers the platform publishes (the `platform-slo-triggers` ConfigMap),
+"""KEDA triggers the platform publishes (the `platform-slo-triggers` and `platform-dependent-triggers`
+ConfigMaps). aws-cloudwatch triggers are
 checked as KEDA v2.20.2 reads them (kedacore/keda v2.20.2 pkg/scalers/aws_cloudwatch_scaler.go,
 read 2026-11-26: awsCloudwatchMetadata, Validate, checkMetricStatPeriod), and each `expression`
 against the CloudWatch Metrics Insights grammar (CloudWatch user guide, "Metrics Insights query
@@ -7,6 +8,15 @@ components and syntax": SELECT FUNCTION(metric) FROM namespace|SCHEMA(...) [WHER
 MIN, SUM; no arithmetic: metric math over a query is a separate MetricDataQuery, and KEDA sends
 exactly one). A trigger KEDA rejects fails every ScaledObject that uses it, silently for the
 platform: this check is the only place it shows before an app team tries it.
+
+prometheus triggers are checked as KEDA v2.20.2 reads them (pkg/scalers/prometheus_scaler.go:
+prometheusMetadata with serverAddress, query and threshold required, the authentication.Config keys
+of pkg/scalers/authentication/authentication_types.go; checkAuthConfigWithPodIdentity refuses
+authModes together with a pod identity; with no authModes and podIdentity provider `aws` the request
+is SigV4-signed for service `aps` in `awsRegion`, pkg/scalers/aws/aws_sigv4.go, so an AMP server needs
+awsRegion equal to the workspace's region; ExecutePromQuery appends `/api/v1/query` to serverAddress and
+fails on more than one result series), and each query is parsed as PromQL (promql-parser). Every
+authenticationRef must name a ClusterTriggerAuthentication (or TriggerAuthentication) of the plan.
 """
 
 from __future__ import annotations
@@ -17,7 +27,17 @@ import re
 from tools.upstream import Finding, resources
 
 NAME = "keda-triggers"
-DESCRIPTION = "published KEDA aws-cloudwatch triggers vs KEDA v2.20.2's parser and the Metrics Insights grammar"
+DESCRIPTION = ("published KEDA aws-cloudwatch and prometheus triggers vs KEDA v2.20.2's parsers, the Metrics Insights "
+               "grammar and PromQL")
+CONFIGMAPS = ("platform-slo-triggers", "platform-dependent-triggers")
+
+# prometheusMetadata's keys (keda tags `name=...`) plus authentication.Config's trigger-metadata keys.
+PROMETHEUS_KNOWN = {"serverAddress", "query", "queryParameters", "threshold", "activationThreshold", "namespace",
+                    "customHeaders", "ignoreNullValues", "unsafeSsl", "awsRegion", "timeout", "identityOwner",
+                    "authModes", "authMode", "apiKey", "method", "keyParamName"}
+PROMETHEUS_REQUIRED = ("serverAddress", "query", "threshold")
+AMP_SERVER = re.compile(r"^https://aps-workspaces\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?"
+                        r"/workspaces/(?P<ws>[^/]+)(?P<rest>/.*)?$")
 
 KNOWN = {"namespace", "metricName", "dimensionName", "dimensionValue", "expression", "targetMetricValue",
          "activationTargetMetricValue", "minMetricValue", "ignoreNullValues", "metricCollectionTime", "metricStat",
@@ -41,9 +61,47 @@ def _number(value) -> float | None:
         return None
 
 
+def check_prometheus_trigger(trigger: dict) -> list[tuple[str, str]]:
+    """(path, problem) for one prometheus trigger, as KEDA v2.20.2 would refuse it or AMP would."""
+    from components.config.observability import promql_problem
+
+    out: list[tuple[str, str]] = []
+    meta = trigger.get("metadata") or {}
+    for key in sorted(set(meta) - PROMETHEUS_KNOWN):
+        out.append((f"metadata.{key}", f"'{key}' is not a parameter of the prometheus scaler (KEDA v2.20.2)"))
+    for key in PROMETHEUS_REQUIRED:
+        if not meta.get(key):
+            out.append((f"metadata.{key}", f"'{key}' is required (KEDA v2.20.2 has no default for it)"))
+    for key in ("threshold", "activationThreshold"):
+        if key in meta and _number(meta[key]) is None:
+            out.append((f"metadata.{key}", f"'{meta[key]}' is not a number"))
+    if meta.get("query") and (problem := promql_problem(str(meta["query"]), single_series=True)):
+        out.append(("metadata.query", problem))
+    server = str(meta.get("serverAddress", ""))
+    if server and not re.match(r"^https?://[^/\s]+", server):
+        out.append(("metadata.serverAddress", f"'{server}' is not an http(s) URL"))
+    amp = AMP_SERVER.match(server)
+    if amp:
+        if amp.group("rest"):
+            out.append(("metadata.serverAddress", f"KEDA appends /api/v1/query: an AMP server address ends at "
+                                                  f"/workspaces/<id> (got '{server}')"))
+        if meta.get("awsRegion") != amp.group("region"):
+            out.append(("metadata.awsRegion", f"SigV4 signs for awsRegion ('{meta.get('awsRegion')}'); the workspace "
+                                              f"is in {amp.group('region')}"))
+        if not trigger.get("authenticationRef"):
+            out.append(("authenticationRef", "an AMP query needs SigV4: an authenticationRef to a pod identity "
+                                             "(provider aws)"))
+        if meta.get("authModes") or meta.get("authMode"):
+            out.append(("metadata.authModes", "authModes turn SigV4 off (KEDA signs only with no auth mode), and "
+                                              "'pod identity cannot be enabled with other auth types'"))
+    return out
+
+
 def check_trigger(trigger: dict) -> list[tuple[str, str]]:
     """(path, problem) for one trigger, as KEDA v2.20.2 would refuse it."""
     out: list[tuple[str, str]] = []
+    if trigger.get("type") == "prometheus":
+        return check_prometheus_trigger(trigger)
     if trigger.get("type") != "aws-cloudwatch":
         return out
     meta = trigger.get("metadata") or {}
@@ -86,12 +144,25 @@ def check_trigger(trigger: dict) -> list[tuple[str, str]]:
     return out
 
 
+def _trigger_auths(doc: dict) -> dict[tuple[str, str], dict]:
+    """(kind, name) -> spec of every (Cluster)TriggerAuthentication the plan creates."""
+    out = {}
+    for _urn, typ, inputs in resources(doc):
+        kind = inputs.get("kind") if typ.startswith("kubernetes:keda.sh/") else None
+        if kind is None and typ.startswith("kubernetes:apiextensions.k8s.io"):
+            kind = inputs.get("kind")
+        if kind in ("ClusterTriggerAuthentication", "TriggerAuthentication"):
+            out[(kind, (inputs.get("metadata") or {}).get("name"))] = inputs.get("spec") or {}
+    return out
+
+
 def check(doc: dict) -> list[Finding]:
     findings = []
+    auths = _trigger_auths(doc)
     for urn, typ, inputs in resources(doc):
         if typ != "kubernetes:core/v1:ConfigMap":
             continue
-        if (inputs.get("metadata") or {}).get("name") != "platform-slo-triggers":
+        if (inputs.get("metadata") or {}).get("name") not in CONFIGMAPS:
             continue
         for name, text in sorted((inputs.get("data") or {}).items()):
             try:
@@ -101,4 +172,14 @@ def check(doc: dict) -> list[Finding]:
                 continue
             for path, problem in check_trigger(trigger):
                 findings.append(Finding(NAME, urn, f"data.{name}.{path}", problem))
+            ref = trigger.get("authenticationRef") or {}
+            if ref and auths and (ref.get("kind", "TriggerAuthentication"), ref.get("name")) not in auths:
+                findings.append(Finding(NAME, urn, f"data.{name}.authenticationRef",
+                                        f"no {ref.get('kind', 'TriggerAuthentication')} '{ref.get('name')}' in the plan"))
+            elif ref and trigger.get("type") == "prometheus" and auths and \
+                    (auths.get((ref.get("kind", "TriggerAuthentication"), ref.get("name"))) or {}).get(
+                        "podIdentity", {}).get("provider") != "aws" and AMP_SERVER.match(
+                        str((trigger.get("metadata") or {}).get("serverAddress", ""))):
+                findings.append(Finding(NAME, urn, f"data.{name}.authenticationRef",
+                                        "an AMP query is signed only with podIdentity provider aws"))
     return findings

@@ -9,7 +9,8 @@ A CRD schema is checked the way the API server checks a structural schema, witho
 enums, required, patterns, lengths and bounds, int-or-string, list-type set, and unknown fields,
 which the server prunes silently (so a misspelt field "works" and does nothing). Metadata is
 checked as ObjectMeta. `x-kubernetes-validations` rules are not evaluated, except the few
-translated in TRANSLATED_CEL (Karpenter's alias format); `python -m tools.upstream.kubernetes
+translated in TRANSLATED_CEL (Karpenter's alias format; Istio's durations, ports and
+ServiceEntry spec rules); `python -m tools.upstream.kubernetes
 --preview-json PATH` prints, per kind, how many rules applied to the planned objects and how
 many of those were skipped.
 
@@ -32,7 +33,8 @@ from tools.upstream import Finding, resources
 
 NAME = "kubernetes"
 DESCRIPTION = ("Kubernetes objects vs the OpenAPI schemas of the clusters' Kubernetes version (kubernetes-validate, "
-               "strict) and the pinned CRD schemas in data/crds (Karpenter 1.14.1, KEDA 2.20.2, argo-cd chart 10.1.1); "
+               "strict) and the pinned CRD schemas in data/crds (Karpenter 1.14.1, KEDA 2.20.2, argo-cd chart 10.1.1, "
+               "Istio 1.31.1 base chart); "
                "CEL rules counted, not run")
 
 # The version whose schemas are used when the plan shows no cluster version (the platform's
@@ -65,7 +67,45 @@ TRANSLATED_CEL: dict[str, Callable[[Any], bool]] = {
     "self.split('@')[0] in ['windows2019','windows2022','windows2025'] ? self.split('@')[1] == 'latest' : true":
         lambda s: _alias_version(s) == "latest" if s.split("@")[0] in ("windows2019", "windows2022", "windows2025")
         else True,
+    # Istio's CRDs (istio/istio 1.31 manifests/charts/base/files/crd-all.gen.yaml): every duration
+    # field (DestinationRule connectTimeout, tcpKeepalive, outlier intervals, ...) and port numbers.
+    "duration(self) >= duration('1ms')": lambda s: (_duration_ns(s) or 0) >= 1_000_000,
+    "0 < self && self <= 65535": lambda n: 0 < n <= 65535,
+    "self.all(l1, self.exists_one(l2, l1.number == l2.number))":
+        lambda ports: all(sum(1 for q in ports if q.get("number") == p.get("number")) == 1 for p in ports),
+    'self != "*"': lambda s: s != "*",
+    # ServiceEntry spec
+    "(has(self.workloadSelector) ? 1 : 0) + (has(self.endpoints) ? 1 : 0) <= 1":
+        lambda spec: ("workloadSelector" in spec) + ("endpoints" in spec) <= 1,
+    '!((has(self.addresses) ? self.addresses : []).exists(k, k.contains("/")) && '
+    '!((has(self.resolution) ? self.resolution : "NONE") in ["STATIC", "NONE"]))':
+        lambda spec: not (any("/" in a for a in spec.get("addresses", []))
+                          and spec.get("resolution", "NONE") not in ("STATIC", "NONE")),
+    '((has(self.resolution) ? self.resolution : "NONE") == "NONE") ? !has(self.endpoints) : true':
+        lambda spec: "endpoints" not in spec if spec.get("resolution", "NONE") == "NONE" else True,
+    '((has(self.resolution) ? self.resolution : "") == "DNS_ROUND_ROBIN") ? '
+    '((has(self.endpoints) ? self.endpoints : []).size() <= 1) : true':
+        lambda spec: len(spec.get("endpoints", [])) <= 1 if spec.get("resolution", "") == "DNS_ROUND_ROBIN" else True,
 }
+
+# A CEL duration string (the cel-spec's duration(): Go's time.ParseDuration syntax, e.g. "1.5s",
+# "1h30m", units h m s ms us ns) in nanoseconds; None if it does not parse (CEL errors, and an
+# error fails the rule).
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNIT = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10 ** 9, "m": 60 * 10 ** 9,
+                  "h": 3600 * 10 ** 9}
+
+
+def _duration_ns(s: str) -> Optional[float]:
+    if not isinstance(s, str):
+        return None
+    sign, body = (-1, s[1:]) if s.startswith("-") else (1, s.lstrip("+"))
+    if body == "0":
+        return 0
+    parts = _DURATION_PART.findall(body)
+    if not parts or "".join(n + u for n, u in parts) != body:
+        return None
+    return sign * sum(float(n) * _DURATION_UNIT[u] for n, u in parts)
 
 
 @dataclass

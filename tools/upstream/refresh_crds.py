@@ -3,7 +3,7 @@ platform creates, at the upstream version it pins, read with git from a fetched 
 upstream repository (a bare snapshot or a checkout: anything `git -C PATH show TAG:FILE` reads).
 
     python -m tools.upstream.refresh_crds aws/karpenter-provider-aws=PATH kedacore/charts=PATH \\
-        argoproj/argo-helm=PATH
+        argoproj/argo-helm=PATH istio/istio=PATH
 
 Only the schemas are kept (descriptions dropped, everything the API server validates with kept,
 CEL rules included so the check can count them), with the repository, tag, commit and file each
@@ -40,6 +40,19 @@ PINS = {
         "charts/argo-cd/templates/crds/crd-application.yaml",
         "charts/argo-cd/templates/crds/crd-appproject.yaml",
     ]),
+    # Istio's CRDs as the base chart installs them (templates/crds.yaml renders files/crd-all.gen.yaml,
+    # one file of every Istio CRD). The 1.31.1 tag is newer than the istio/istio snapshot read here
+    # (2026-08-22); 1.31.0-rc.0 is the newest 1.31 tag in it, and its charts are those of the
+    # release-1.31 branch head (a8d70121, 2026-08-20; `git diff 1.31.0-rc.0 release-1.31 --
+    # manifests/charts/base manifests/charts/istio-control` is empty). Rerun at tag 1.31.1 when a
+    # newer snapshot has it.
+    "istio-base-1.31.1": ("istio/istio", "1.31.0-rc.0", [
+        "manifests/charts/base/files/crd-all.gen.yaml",
+    ]),
+}
+# Files holding many CRDs: only these kinds are kept (the ones the platform creates).
+KINDS = {
+    "istio-base-1.31.1": frozenset({"ServiceEntry", "DestinationRule"}),
 }
 
 _DROP = {"description", "example", "externalDocs"}
@@ -68,19 +81,29 @@ def strip(node, names: bool = False):
     return node
 
 
-def extract(path: str, repo: str, tag: str, files: list[str]) -> dict:
+def extract(path: str, repo: str, tag: str, files: list[str], only: frozenset = frozenset()) -> dict:
     commit = git(path, "rev-parse", f"{tag}^{{commit}}").strip()
     kinds = {}
     for f in files:
-        crd = yaml.safe_load(untemplate(git(path, "show", f"{tag}:{f}")))
-        spec = crd["spec"]
-        for v in spec["versions"]:
-            if not v.get("served", False):
+        crds = [d for d in yaml.safe_load_all(untemplate(git(path, "show", f"{tag}:{f}")))
+                if d and d.get("kind") == "CustomResourceDefinition"]
+        for crd in crds:
+            if only and crd["spec"]["names"]["kind"] not in only:
                 continue
-            key = f"{spec['group']}/{v['name']}/{spec['names']['kind']}"
-            kinds[key] = {"file": f, "scope": spec["scope"], "storage": bool(v.get("storage")),
-                          "schema": strip(v["schema"]["openAPIV3Schema"])}
+            kinds.update(_served(crd, f))
     return {"source": {"repository": repo, "tag": tag, "commit": commit, "files": files}, "kinds": kinds}
+
+
+def _served(crd: dict, f: str) -> dict:
+    """Every served version of one CRD: "group/version/Kind" -> its schema."""
+    spec, kinds = crd["spec"], {}
+    for v in spec["versions"]:
+        if not v.get("served", False):
+            continue
+        key = f"{spec['group']}/{v['name']}/{spec['names']['kind']}"
+        kinds[key] = {"file": f, "scope": spec["scope"], "storage": bool(v.get("storage")),
+                      "schema": strip(v["schema"]["openAPIV3Schema"])}
+    return kinds
 
 
 def main(argv: list[str]) -> int:
@@ -93,7 +116,7 @@ def main(argv: list[str]) -> int:
         if repo not in given:
             print(f"skip {stem}: no path given for {repo}")
             continue
-        doc = extract(given[repo], repo, tag, files)
+        doc = extract(given[repo], repo, tag, files, KINDS.get(stem, frozenset()))
         out = DATA / f"{stem}.json"
         out.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n")
         print(f"wrote {out.relative_to(DATA.parents[3])} ({out.stat().st_size} bytes): {', '.join(doc['kinds'])}")

@@ -3,7 +3,7 @@ knows, read with git from a fetched copy of the chart's repository (a bare snaps
 checkout: anything `git -C PATH show TAG:FILE` reads).
 
     python -m tools.upstream.refresh_helm_values argoproj/argo-helm=PATH aws/karpenter-provider-aws=PATH \\
-        kedacore/charts=PATH kubernetes/autoscaler=PATH
+        kedacore/charts=PATH kubernetes/autoscaler=PATH istio/istio=PATH
 
 What is kept, per chart version (never the chart itself):
 - a tree of the keys in values.yaml, each node typed map / list / scalar / any (a null default);
@@ -39,6 +39,11 @@ PINS = {
     # At this tag the chart lives under cluster-autoscaler/, not at the repository's charts/.
     "cluster-autoscaler": ("9.59.0", "kubernetes/autoscaler", "cluster-autoscaler-chart-9.59.0",
                            "cluster-autoscaler/charts/cluster-autoscaler"),
+    # Istio 1.31.1's charts, read at 1.31.0-rc.0: the 1.31.1 tag is newer than the snapshot read here
+    # (2026-08-22), and the charts at rc.0 are those of the release-1.31 branch head (a8d70121,
+    # 2026-08-20; see refresh_crds.py). Rerun at tag 1.31.1 when a newer snapshot has it.
+    "base": ("1.31.1", "istio/istio", "1.31.0-rc.0", "manifests/charts/base"),
+    "istiod": ("1.31.1", "istio/istio", "1.31.0-rc.0", "manifests/charts/istio-control/istio-discovery"),
 }
 
 # Charts whose Chart.yaml in git lags the release: the release job sets `version` when it
@@ -48,6 +53,17 @@ PINS = {
 # Chart.yaml still reads 1.13.0.
 STAMPED = {chart: "hack/release/common.sh publishHelmChart() sets Chart.yaml version from the release tag"
            for chart in ("karpenter", "karpenter-crd")}
+# Istio's Chart.yaml reads 1.0.0 in git ("This version is never actually shipped"): istio/release-builder
+# pkg/build/helm.go stampChartForRelease() sets version and appVersion to the release, and the values'
+# hub and tag (registry.istio.io/testing, latest) to the release's registry and version.
+STAMPED.update({chart: "istio/release-builder pkg/build/helm.go stampChartForRelease() sets Chart.yaml version "
+                       "and appVersion to the release" for chart in ("base", "istiod")})
+
+# Charts whose values.yaml nests every default under one key that users never set: the chart's
+# templates/zzz_profile.yaml takes `$defaults := $.Values._internal_defaults_do_not_set` and merges the
+# user's top-level values over it (values.yaml: "instead of `--set _internal_defaults_do_not_set.foo=bar`,
+# just set `--set foo=bar`"). The key tree is read from inside that key.
+UNWRAP = {"base": "_internal_defaults_do_not_set", "istiod": "_internal_defaults_do_not_set"}
 
 # Free-form maps that neither an empty default nor a whole-map render in the templates shows.
 # (chart, values path as a tuple) -> where the chart says so. Keep each one cited.
@@ -62,6 +78,11 @@ EXTRA_OPEN: dict[tuple[str, tuple[str, ...]], str] = {
                                         "(templates/_helpers.tpl omit .Values.configs.params)",
     ("argo-cd", ("configs", "rbac")): "templates/argocd-configs/argocd-rbac-cm.yaml renders "
                                       "omit .Values.configs.rbac \"create\" \"annotations\" as data",
+    # templates/configmap.yaml: `$mesh := mergeOverwrite $originalMesh .Values.meshConfig`, then
+    # `$mesh | toYaml` into the `istio` ConfigMap: its keys are MeshConfig's (istio/api
+    # mesh/v1alpha1/config.proto), not the chart's.
+    ("istiod", ("meshConfig",)): "templates/configmap.yaml merges .Values.meshConfig over the generated mesh "
+                                 "config and renders it whole (MeshConfig, istio/api mesh/v1alpha1/config.proto)",
 }
 
 _VALUES_REF = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -142,12 +163,19 @@ def extract(path: str, chart: str, version: str, repo: str, tag: str, chart_dir:
         raise SystemExit(f"{repo}@{tag}:{chart_dir}/Chart.yaml has version {meta.get('version')}, not {version}: "
                          f"no such chart version at this tag")
     values = yaml.safe_load(git(path, "show", f"{tag}:{chart_dir}/values.yaml")) or {}
+    if chart in UNWRAP:
+        values = values[UNWRAP[chart]]
     root = tree(values)
     root.pop("open", None)
     listed = git(path, "ls-tree", "-r", "--name-only", tag, f"{chart_dir}/templates").split()
     files = {f[len(chart_dir) + 1:]: git(path, "show", f"{tag}:{f}") for f in listed
              if f.endswith((".yaml", ".yml", ".tpl", ".txt"))}
     notes = scan_templates(root, files)
+    if chart in UNWRAP:
+        # zzz_profile.yaml reads these only to unwrap the defaults, to refuse them (`fail` on
+        # .Values.defaults) or to stash a copy (`set $.Values "_original"`): no user sets them.
+        for key in (UNWRAP[chart], "defaults", "_original"):
+            root["keys"].pop(key, None)
     for dep in meta.get("dependencies") or []:
         key = dep.get("alias") or dep["name"]
         node = node_at(root, (key,), create=True)

@@ -4,7 +4,8 @@ with git from fetched copies (a bare snapshot or a checkout: anything `git -C PA
     python -m tools.upstream.refresh_pins --read YYYY-MM-DD \\
         awslabs/amazon-eks-ami=PATH argoproj/argo-helm=PATH aws/karpenter-provider-aws=PATH \\
         kedacore/charts=PATH kubernetes/autoscaler=PATH aws/amazon-vpc-cni-k8s=PATH \\
-        coredns/coredns=PATH kubernetes-sigs/aws-ebs-csi-driver=PATH awslabs/cdk-eks-blueprints=PATH
+        coredns/coredns=PATH kubernetes-sigs/aws-ebs-csi-driver=PATH awslabs/cdk-eks-blueprints=PATH \\
+        istio/istio=PATH
 
 Only the files whose repositories are given are rewritten; `--read` is the date the copies were
 read (written into each file). What is kept is small and derived: release tag names, their dates
@@ -50,6 +51,7 @@ WINDOW = {
     "vpc-cni": "1.19.0",
     "coredns": "1.11.0",
     "aws-ebs-csi-driver": "1.45.0",
+    "istio": "1.29.0",
 }
 
 LICENCES = {
@@ -62,6 +64,7 @@ LICENCES = {
     "coredns/coredns": "Apache-2.0",
     "kubernetes-sigs/aws-ebs-csi-driver": "Apache-2.0",
     "awslabs/cdk-eks-blueprints": "Apache-2.0",
+    "istio/istio": "Apache-2.0",
 }
 
 # chart -> (repository, tag pattern with one group for the version, Chart.yaml paths to try,
@@ -84,8 +87,30 @@ CHARTS = {
                            ["cluster-autoscaler/charts/cluster-autoscaler/Chart.yaml",
                             "charts/cluster-autoscaler/Chart.yaml"],
                            "https://kubernetes.github.io/autoscaler", ""),
+    # Istio's release tags X.Y.Z (pre-releases X.Y.Z-alpha/beta/rc.N excluded); published to
+    # blob.istio.io for every version (istio.io blog "An update on our move to AWS", 2026-08-21).
+    **{chart: ("istio/istio", r"(\d+\.\d+\.\d+)", [path], "https://blob.istio.io/istio-release/charts",
+               "chart version and appVersion are the release: istio/release-builder pkg/build/helm.go "
+               "stampChartForRelease() stamps both (the Chart.yaml in git reads 1.0.0)")
+       for chart, path in (("base", "manifests/charts/base/Chart.yaml"),
+                           ("istiod", "manifests/charts/istio-control/istio-discovery/Chart.yaml"))},
 }
-CHART_WINDOW = {"cluster-autoscaler": "cluster-autoscaler-chart", "karpenter-crd": "karpenter"}
+CHART_WINDOW = {"cluster-autoscaler": "cluster-autoscaler-chart", "karpenter-crd": "karpenter", "base": "istio",
+                "istiod": "istio"}
+# Charts whose release job writes version and appVersion at publish time (see each CHARTS note).
+STAMPED_CHARTS = ("karpenter", "karpenter-crd", "base", "istiod")
+# Releases newer than the repository snapshot read here, each seen in the project's own release
+# notes (publish date and URL): kept beside the tags until a newer snapshot has them. istio/istio's
+# snapshot ends 2026-08-22; istio/istio.io content/en/news/releases/1.30.x/announcing-1.30.{4,5}/index.md,
+# 1.31.x/announcing-1.31/_index.md and 1.31.x/announcing-1.31.1/index.md (their publishdate), read 2026-11-26.
+RELEASE_NOTES = {
+    "istio/istio": [
+        ("1.30.4", "2026-08-26", "https://istio.io/latest/news/releases/1.30.x/announcing-1.30.4/"),
+        ("1.30.5", "2026-09-21", "https://istio.io/latest/news/releases/1.30.x/announcing-1.30.5/"),
+        ("1.31.0", "2026-08-20", "https://istio.io/latest/news/releases/1.31.x/announcing-1.31/"),
+        ("1.31.1", "2026-09-21", "https://istio.io/latest/news/releases/1.31.x/announcing-1.31.1/"),
+    ],
+}
 
 # add-on name (as EKS calls it) -> (repository, tag pattern)
 ADDON_UPSTREAM = {
@@ -161,7 +186,7 @@ def charts(paths: dict[str, str], read: str) -> dict:
         path = paths[repo]
         versions = []
         for version, tag, day in released(path, pattern, WINDOW[CHART_WINDOW.get(chart, chart)]):
-            if chart in ("karpenter", "karpenter-crd"):
+            if chart in STAMPED_CHARTS:
                 app = version
             else:
                 meta = None
@@ -177,6 +202,11 @@ def charts(paths: dict[str, str], read: str) -> dict:
                     raise SystemExit(f"{repo} {tag}: Chart.yaml version {meta.get('version')} is not {version}")
                 app = str(meta.get("appVersion"))
             versions.append({"version": version, "appVersion": app, "tag": tag, "date": day})
+        tagged = {v["version"] for v in versions}
+        for version, day, url in RELEASE_NOTES.get(repo, []):
+            if version not in tagged:
+                versions.append({"version": version, "appVersion": version, "tag": None, "date": day, "url": url})
+        versions.sort(key=lambda v: vkey(v["version"]))
         entry = {"repository": where, "source": snapshot(path, repo) + f": tags {pattern}, {files[0]}",
                  "read": read, "licence": LICENCES[repo], "versions": versions}
         if note:

@@ -117,12 +117,9 @@ def _bucket_settings_serialized(g: Graph):
     for r in g.of_type(*BUCKET_SETTINGS):
         for b in g.prop_deps(r, "bucket", (BUCKET,)):
             by_bucket.setdefault(b.urn, []).append(r)
-    for settings in by_bucket.values():
-        for i, a in enumerate(settings):
-            for b in settings[i + 1:]:
-                if a.urn not in g.waits_for(b) and b.urn not in g.waits_for(a):
-                    yield (f"{a.resource_type.split(':')[-1]} {a.name} and {b.resource_type.split(':')[-1]} {b.name} "
-                           "configure the same bucket at once: S3 answers one of them 409 OperationAborted", b.urn)
+    for a, b in g.concurrent_pairs(by_bucket.values()):
+        yield (f"{a.resource_type.split(':')[-1]} {a.name} and {b.resource_type.split(':')[-1]} {b.name} "
+               "configure the same bucket at once: S3 answers one of them 409 OperationAborted", b.urn)
 
 
 def _fis_data_targets(g: Graph):

@@ -40,6 +40,9 @@ CRD_GROUPS_BY_CHART = {
     "keda": frozenset({"keda.sh", "eventing.keda.sh"}),
     # argoproj/argo-helm argo-cd 10.1.1 templates/crds (crds.install: true by default)
     "argo-cd": frozenset({"argoproj.io"}),
+    # istio/istio 1.31 manifests/charts/base: templates/crds.yaml renders files/crd-all.gen.yaml
+    # (base.enableCRDTemplates: true by default), every Istio CRD in these four groups. istiod ships none.
+    "base": frozenset({"networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"}),
 }
 
 # EKS add-ons that run only DaemonSets: they become ACTIVE with no node at all, and the VPC
@@ -66,7 +69,10 @@ DAEMONSET_ONLY_ADDONS = frozenset({"vpc-cni", "kube-proxy", "eks-pod-identity-ag
 # - Cluster Autoscaler cloudprovider/aws/README.md (1.33): autoscaling, ec2, eks;
 # - KEDA aws-cloudwatch scaler (v2.20.2 pkg/scalers/aws_cloudwatch_scaler.go): monitoring;
 # - Argo CD v3.4 argocd-k8s-auth aws with roleARN (cmd/argocd-k8s-auth/commands/aws.go):
-#   sts AssumeRole (the token itself is presigned locally).
+#   sts AssumeRole (the token itself is presigned locally);
+# - Istio 1.31 base (CRDs, webhook configuration, RBAC: no pods) and istiod: no AWS API (istiod
+#   talks to the Kubernetes API and the sidecars; its certificates are its own CA's, pilotCertProvider
+#   istiod in the chart's values).
 POD_IDENTITY_API = "eks-auth"
 APIS = {
     ("nodes", "managed node group"): ("ec2", "ecr.api", "ecr.dkr", "s3", "sts"),
@@ -80,6 +86,8 @@ APIS = {
     ("chart", "cluster-autoscaler"): ("autoscaling", "ec2", "eks"),
     ("chart", "keda"): ("monitoring",),
     ("chart", "argo-cd"): ("sts",),
+    ("chart", "base"): (),
+    ("chart", "istiod"): (),
 }
 
 # FIS target resource types -> the Pulumi types that create them in a stack.

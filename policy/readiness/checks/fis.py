@@ -65,8 +65,10 @@ def _pod_target(g: Graph, template, target, role_urns: set[str]):
         if not made:
             yield f"pod target of {template.name} selects namespace '{namespace}', which nothing in this stack creates"
     accounts = [a for a in g.of_type("kubernetes:core/v1:ServiceAccount") if g.cluster_of_k8s(a) is cluster]
-    wanted = {get(p, "value") for p in as_list(get(template.props, "actions", 0, "parameters"))
-              if get(p, "key") == "kubernetesServiceAccount"}
+    # the service account of every action on this target (an action naming no target is read too)
+    wanted = {get(p, "value") for a in as_list(get(template.props, "actions"))
+              if get(a, "target", "value") in (None, get(target, "name"))
+              for p in as_list(get(a, "parameters")) if get(p, "key") == "kubernetesServiceAccount"}
     for sa in wanted:
         if not any(get(a.props, "metadata", "name") == sa and get(a.props, "metadata", "namespace") == namespace
                    for a in accounts):
@@ -117,7 +119,84 @@ def _targets(g: Graph):
                                    "denied", t.urn)
 
 
+# FIS quotas (Service Quotas, AWS Fault Injection Service; the FIS user guide's "Quotas and
+# limitations", read 2026-11-26), none adjustable: CreateExperimentTemplate refuses more.
+MAX_ACTIONS, MAX_STOP_CONDITIONS, MAX_PARALLEL_ACTIONS = 20, 5, 10
+
+
+def _width(after: dict[str, set[str]]) -> int:
+    """The most actions no startAfter chain orders (they may all run at once)."""
+    reach: dict[str, set[str]] = {}
+
+    def later(n: str, seen: frozenset = frozenset()) -> set[str]:
+        if n not in reach:
+            reach[n] = set()
+            for m in after.get(n, ()):
+                if m in after and m not in seen:
+                    reach[n] |= {m} | later(m, seen | {n})
+        return reach[n]
+
+    ordered = {(a, b) for a in after for b in later(a)}
+    match: dict[str, str] = {}
+
+    def augment(n: str, seen: set[str]) -> bool:
+        for m in (b for a, b in ordered if a == n):
+            if m not in seen:
+                seen.add(m)
+                if m not in match or augment(match[m], seen):
+                    match[m] = n
+                    return True
+        return False
+
+    return len(after) - sum(augment(n, set()) for n in after)
+
+
+def _cyclic(after: dict[str, set[str]]) -> bool:
+    state: dict[str, int] = {}
+
+    def visit(n: str) -> bool:
+        state[n] = 1
+        for m in after.get(n, ()):
+            if state.get(m) == 1 or (m not in state and m in after and visit(m)):
+                return True
+        state[n] = 2
+        return False
+
+    return any(n not in state and visit(n) for n in list(after))
+
+
+def _template_shape(g: Graph):
+    for t in g.of_type(TEMPLATE):
+        actions = [a for a in as_list(get(t.props, "actions")) if get(a, "name") is not None]
+        targets = {get(x, "name") for x in as_list(get(t.props, "targets"))}
+        stops = as_list(get(t.props, "stopConditions"))
+        if len(actions) > MAX_ACTIONS:
+            yield f"{t.name} has {len(actions)} actions; FIS takes {MAX_ACTIONS} per template", t.urn
+        if len(stops) > MAX_STOP_CONDITIONS:
+            yield f"{t.name} has {len(stops)} stop conditions; FIS takes {MAX_STOP_CONDITIONS} per template", t.urn
+        after = {get(a, "name"): set(as_list(get(a, "startAfters"))) for a in actions}
+        for a in actions:
+            for ref in sorted(after[get(a, "name")] - set(after)):
+                yield f"{t.name}: action {get(a, 'name')} starts after {ref}, which is no action of the template", t.urn
+            ref = get(a, "target", "value")
+            if ref is not None and ref not in targets:
+                yield f"{t.name}: action {get(a, 'name')} names target {ref}, which the template does not define", t.urn
+        if _cyclic(after):
+            yield f"{t.name}: its actions' startAfter go round in a circle, so none of them can start", t.urn
+        elif _width(after) > MAX_PARALLEL_ACTIONS:
+            yield (f"{t.name}: {_width(after)} actions may run at once; FIS runs {MAX_PARALLEL_ACTIONS} in parallel",
+                   t.urn)
+
+
 POLICIES = [
+    readiness_rule(
+        "fis-templates-within-quotas",
+        "Every FIS experiment template is one CreateExperimentTemplate accepts: at most 20 actions and 5 stop "
+        "conditions, at most 10 actions that can run at once, every startAfter naming an action of the same "
+        "template with no circle, every action's target defined in the template.",
+        "name at most 5 SLOs in stopOn (or chaos.stopOn), split or order (startAfter) the steps, and let steps "
+        "start after steps of the same experiment only",
+        _template_shape),
     readiness_rule(
         "fis-targets-resolve",
         "Every FIS target selection resolves to something this stack creates: ARNs of its own resources, tags that "

@@ -104,6 +104,14 @@ class Graph:
                     stack.append((d, False))
         return self._closure[r.urn]
 
+    def concurrent_pairs(self, groups: Iterable[list]) -> Iterator[tuple]:
+        """Pairs of resources of one group that neither waits for: the engine may run them at once."""
+        for members in groups:
+            for i, a in enumerate(members):
+                for b in members[i + 1:]:
+                    if a.urn not in self.waits_for(b) and b.urn not in self.waits_for(a):
+                        yield a, b
+
     def prop_deps(self, r, key: str, types: Optional[Iterable[str]] = None) -> list:
         wanted = set(types) if types else None
         return [d for d in (r.property_dependencies or {}).get(key, [])
