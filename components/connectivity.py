@@ -7,6 +7,7 @@ site-to-site VPN and Direct Connect to on-prem, and Route 53 Resolver for hybrid
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -64,6 +65,12 @@ class TransitArgs:
     logs_kms_key_arn: Optional[pulumi.Input[str]] = None
     log_retention_days: int = 90
     protect_stateful: bool = False
+    # A network account that owns the TGW (not the region's account): its context (names, tags, the
+    # role its provider assumes), the region's account id (the RAM principal), and whether the share
+    # leaves the organisation (then the region's account accepts an invitation).
+    owner_ctx: Optional[RegionContext] = None
+    workload_account: Optional[pulumi.Input[str]] = None
+    share_outside_organization: bool = False
 
 
 def transit_args(spec: StackSpec, w: RegionWiring, dests: tuple[Destination, ...]) -> TransitArgs:
@@ -93,7 +100,14 @@ def transit_args(spec: StackSpec, w: RegionWiring, dests: tuple[Destination, ...
             outbound=reaches_on_prem, inbound=inbound,
             on_prem_cidrs=tuple(str(c) for s in conn.on_prem for c in s.cidrs))
     tgw, net = conn.transit_gateway, w.network
+    owner_ctx = None
+    if tgw.account is not None:
+        network = cfg.accounts[tgw.account]
+        if w.ctx.account is None or network.account_id != w.ctx.account.account_id:
+            owner_ctx = dataclasses.replace(w.ctx, account=network)
     return TransitArgs(
+        owner_ctx=owner_ctx, workload_account=w.account if owner_ctx else None,
+        share_outside_organization=tgw.share_outside_organization,
         ctx=w.ctx, asn=cfg.tgw_asns()[region], vpc_id=net.vpc.id,
         attachment_subnet_ids=[s.id for s in net.subnets["endpoints"]],
         resolver_subnet_ids=[s.id for s in net.subnets["endpoints"][:2]],
@@ -110,38 +124,73 @@ class RegionalTransit(pulumi.ComponentResource):
         ctx = args.ctx
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
+        # The TGW's side (the TGW, its route tables, peerings, on-prem links) lives in the owner
+        # account: the network account's provider when there is one, else the region's (inherited).
+        # Late import: components.platform imports this module.
+        from .platform.providers import account_of, network_provider
+        self.owner_ctx = args.owner_ctx or ctx
+        self.owner_provider = network_provider(args.owner_ctx, self) if args.owner_ctx else None
+        self._own = pulumi.ResourceOptions(parent=self, provider=self.owner_provider)
+        octx = self.owner_ctx
+        self._logs_key_arn = args.logs_kms_key_arn
 
         self.tgw = aws.ec2transitgateway.TransitGateway(
             ctx.name("tgw"),
             description=f"{ctx.environment} platform transit gateway in {ctx.region}",
             amazon_side_asn=args.asn,
+            # Shared VPC attachments wait for an explicit VpcAttachmentAccepter in the owner account.
             auto_accept_shared_attachments="disable",
             default_route_table_association=args.association,
             default_route_table_propagation=args.propagation,
             dns_support="enable",
             vpn_ecmp_support="enable",
-            tags=ctx.tags("tgw"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_stateful),
+            tags=octx.tags("tgw"),
+            opts=pulumi.ResourceOptions.merge(self._own, pulumi.ResourceOptions(protect=args.protect_stateful)),
         )
         if args.association == "enable":
             self.route_table_id = self.tgw.association_default_route_table_id
         else:
             self.route_table_id = aws.ec2transitgateway.RouteTable(
-                ctx.name("tgw-rt"), transit_gateway_id=self.tgw.id, tags=ctx.tags("tgw-rt"), opts=child).id
+                ctx.name("tgw-rt"), transit_gateway_id=self.tgw.id, tags=octx.tags("tgw-rt"), opts=self._own).id
 
+        shared = self._share() if self.owner_provider else []
+        # Must match the TGW's defaults, or AWS associates the attachment twice. On a shared TGW the
+        # attaching account cannot set them (the provider skips them: TF v6.58.0
+        # resourceTransitGatewayVPCAttachmentCreate, "cannot modify Transit Gateway Route Tables for
+        # RAM shared Transit Gateways"): the owner's accepter sets them instead.
+        defaults = dict(transit_gateway_default_route_table_association=args.association == "enable",
+                        transit_gateway_default_route_table_propagation=args.propagation == "enable")
         self.vpc_attachment = aws.ec2transitgateway.VpcAttachment(
             ctx.name("tgw-vpc"),
             transit_gateway_id=self.tgw.id,
             vpc_id=args.vpc_id,
             subnet_ids=list(args.attachment_subnet_ids),
             dns_support="enable",
-            # Must match the TGW's defaults, or AWS associates the attachment twice.
-            transit_gateway_default_route_table_association=args.association == "enable",
-            transit_gateway_default_route_table_propagation=args.propagation == "enable",
             tags=ctx.tags("tgw-vpc"),
-            opts=child,
+            # A shared TGW is only visible to the region's account once the share holds it and
+            # names the account (and, outside an organisation, once the invitation is accepted).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=shared) if shared else child,
+            **({} if self.owner_provider else defaults),
         )
-        self.attach("vpc", self.vpc_attachment.id, propagate=True)
+        attachment_ready: list[pulumi.Resource] = [self.vpc_attachment]
+        attachment_id = self.vpc_attachment.id
+        if self.owner_provider:
+            # The attachment waits in pendingAcceptance (TF v6.58.0 waitTransitGatewayVPCAttachmentCreated
+            # targets available|pendingAcceptance) until the owner accepts it.
+            accepter = aws.ec2transitgateway.VpcAttachmentAccepter(
+                ctx.name("tgw-vpc-accept"), transit_gateway_attachment_id=self.vpc_attachment.id,
+                tags=octx.tags("tgw-vpc"), opts=pulumi.ResourceOptions.merge(
+                    self._own, pulumi.ResourceOptions(depends_on=[self.vpc_attachment])), **defaults)
+            attachment_ready.append(accepter)
+            attachment_id = accepter.id
+            self.owner_account = account_of(self.owner_provider)
+            if any(s.vpn_ip for s in args.sites):
+                # VPN tunnel logs live in the owner account: a logs key of its own there.
+                from .logs_key import logs_kms_key
+                self._logs_key_arn = logs_kms_key(octx, self.owner_account, args.protect_stateful, self._own,
+                                                 key="network-logs").arn
+        self.vpc_attachment_ready = attachment_ready
+        self.attach("vpc", attachment_id, propagate=True)
 
         for key, table_id in sorted(args.vpc_route_tables.items()):
             for dest in args.remote:
@@ -150,7 +199,7 @@ class RegionalTransit(pulumi.ComponentResource):
                     route_table_id=table_id,
                     destination_cidr_block=dest.cidr,
                     transit_gateway_id=self.tgw.id,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.vpc_attachment]),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=attachment_ready),
                 )
 
         self.vpns = [self._vpn(site) for site in args.sites if site.vpn_ip]
@@ -164,7 +213,7 @@ class RegionalTransit(pulumi.ComponentResource):
         """Associate an attachment with the platform route table (and propagate its routes),
         unless the TGW's defaults already do it."""
         ctx = self._args.ctx
-        opts = pulumi.ResourceOptions(parent=self)
+        opts = self._own
         if self._args.association == "disable":
             aws.ec2transitgateway.RouteTableAssociation(
                 ctx.name("tgw-assoc", key), transit_gateway_attachment_id=attachment_id,
@@ -174,16 +223,37 @@ class RegionalTransit(pulumi.ComponentResource):
                 ctx.name("tgw-prop", key), transit_gateway_attachment_id=attachment_id,
                 transit_gateway_route_table_id=self.route_table_id, opts=opts)
 
+    def _share(self) -> list[pulumi.Resource]:
+        """The TGW shared with the region's account through AWS RAM, in the owner account. Inside
+        one organisation with RAM sharing enabled no invitation is sent and external principals
+        are refused; outside it the region's account accepts the invitation (pulumi-aws
+        ram.PrincipalAssociation / ResourceShareAccepter docs, read 2026-11-26)."""
+        ctx, octx, a = self._args.ctx, self.owner_ctx, self._args
+        share = aws.ram.ResourceShare(
+            ctx.name("tgw-share"), name=f"{ctx.environment}-{ctx.code}-tgw",
+            allow_external_principals=a.share_outside_organization, tags=octx.tags("tgw-share"), opts=self._own)
+        resource = aws.ram.ResourceAssociation(
+            ctx.name("tgw-share"), resource_arn=self.tgw.arn, resource_share_arn=share.arn, opts=self._own)
+        principal = aws.ram.PrincipalAssociation(
+            ctx.name("tgw-share"), principal=a.workload_account, resource_share_arn=share.arn, opts=self._own)
+        done: list[pulumi.Resource] = [resource, principal]
+        if a.share_outside_organization:
+            done.append(aws.ram.ResourceShareAccepter(
+                ctx.name("tgw-share"), share_arn=share.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[resource, principal])))
+        self.share = share
+        return done
+
     def _log_group(self, key: str) -> aws.cloudwatch.LogGroup:
-        ctx = self._args.ctx
+        ctx = self.owner_ctx
         return aws.cloudwatch.LogGroup(
             ctx.name(key), name=ctx.log_group_name(key),
-            retention_in_days=self._args.log_retention_days, kms_key_id=self._args.logs_kms_key_arn,
-            tags=ctx.tags(key), opts=pulumi.ResourceOptions(parent=self))
+            retention_in_days=self._args.log_retention_days, kms_key_id=self._logs_key_arn,
+            tags=ctx.tags(key), opts=self._own)
 
     def _vpn(self, site: SiteLink) -> aws.ec2.VpnConnection:
-        ctx = self._args.ctx
-        child = pulumi.ResourceOptions(parent=self)
+        ctx = self.owner_ctx
+        child = self._own
         cgw = aws.ec2.CustomerGateway(
             ctx.name("cgw", site.name), bgp_asn=str(site.vpn_bgp_asn), ip_address=site.vpn_ip,
             type="ipsec.1", device_name=site.name, tags=ctx.tags(f"cgw-{site.name}"), opts=child)
@@ -217,8 +287,8 @@ class RegionalTransit(pulumi.ComponentResource):
         return vpn
 
     def _direct_connect(self, site: SiteLink) -> aws.directconnect.GatewayAssociation:
-        ctx = self._args.ctx
-        stateful = pulumi.ResourceOptions(parent=self, protect=self._args.protect_stateful)
+        ctx = self.owner_ctx
+        stateful = pulumi.ResourceOptions.merge(self._own, pulumi.ResourceOptions(protect=self._args.protect_stateful))
         # The DX gateway is global; the physical connection and transit VIF belong to the
         # network team's account and attach to this gateway.
         gateway = aws.directconnect.Gateway(
@@ -226,7 +296,7 @@ class RegionalTransit(pulumi.ComponentResource):
             amazon_side_asn=str(site.dx_amazon_side_asn), tags=ctx.tags(f"dxgw-{site.name}"), opts=stateful)
         association = aws.directconnect.GatewayAssociation(
             ctx.name("dxgw-tgw", site.name), dx_gateway_id=gateway.id, associated_gateway_id=self.tgw.id,
-            allowed_prefixes=list(site.dx_allowed_prefixes), opts=pulumi.ResourceOptions(parent=self))
+            allowed_prefixes=list(site.dx_allowed_prefixes), opts=self._own)
         self.attach(f"dx-{site.name}", association.transit_gateway_attachment_id, propagate=True)
         return association
 
@@ -297,6 +367,9 @@ class TransitPeering(pulumi.ComponentResource):
     def __init__(self, name: str, args: PeeringArgs, opts: Optional[pulumi.ResourceOptions] = None):
         a, b, association = args.requester, args.accepter, args.association
         super().__init__("global-platform:connectivity:TransitPeering", name, None, opts)
+        # TGWs of two accounts (each region owning its own, no network account): the peer's account
+        # must be named, or EC2 looks for the peer TGW in the requester's account.
+        a_acct, b_acct = (e.ctx.account.account_id if e.ctx.account else None for e in (a, b))
         self.attachment = aws.ec2transitgateway.PeeringAttachment(
             a.ctx.name("peer", b.ctx.code),
             transit_gateway_id=a.transit.tgw.id,
@@ -304,6 +377,7 @@ class TransitPeering(pulumi.ComponentResource):
             peer_transit_gateway_id=b.transit.tgw.id,
             tags=a.ctx.tags(f"peer-{b.ctx.code}"),
             opts=pulumi.ResourceOptions(parent=self, provider=a.provider),
+            **({"peer_account_id": b_acct} if b_acct and b_acct != a_acct else {}),
         )
         self.accepter = aws.ec2transitgateway.PeeringAttachmentAccepter(
             b.ctx.name("peer", a.ctx.code),

@@ -72,6 +72,30 @@ class ArgoCdIdentity(pulumi.ComponentResource):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SpokeAccessArgs:
+    ctx: RegionContext  # the first spoke region of an account other than the hub's (IAM is global)
+    hub_role_arn: pulumi.Input[str]  # the hub's Argo CD role, in the hub's account
+
+
+class SpokeAccessRole(pulumi.ComponentResource):
+    """The spoke-access role of a spoke account other than the hub's: in that account, trusting the
+    hub's Argo CD role (gitops-bridge#58: cross-account hub-spoke). The hub role may assume it once
+    the hub allows it too (GitOpsHub adds that policy): cross-account AssumeRole needs both sides.
+    Spokes of this account grant it a STANDARD access entry (same account as their clusters)."""
+
+    def __init__(self, name: str, args: SpokeAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("global-platform:gitops:SpokeAccessRole", name, None, opts)
+        ctx = args.ctx
+        self.role = aws.iam.Role(
+            ctx.name("argocd-spoke-access"), name=f"{ctx.environment}-argocd-spoke-access",
+            description="ArgoCD's identity on this account's clusters (awsAuthConfig.roleArn), assumed by the hub role",
+            assume_role_policy=pulumi.Output.from_input(args.hub_role_arn).apply(
+                lambda arn: trust({"AWS": arn}, ["sts:AssumeRole", "sts:TagSession"])),
+            tags=ctx.tags("argocd-spoke-access"), opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"spokeAccessRoleArn": self.role.arn})
+
+
+@dataclass(frozen=True, kw_only=True)
 class SsoArgs:
     issuer: str
     client_id: str
@@ -107,6 +131,10 @@ class GitOpsArgs:
     proxy: Optional[ProxyEnv] = None
     extra_no_proxy: tuple[str, ...] = ()
     registry: dict = field(default_factory=dict)  # region -> RegionalCluster, for SSM
+    # Spokes in accounts other than the hub's: region -> their account's spoke-access role ARN, and
+    # each such role once (key -> ARN) for the hub role's permission to assume it.
+    spoke_role_arns: dict = field(default_factory=dict)
+    cross_account_roles: dict = field(default_factory=dict)
 
 
 def argocd_values(a: GitOpsArgs) -> dict:
@@ -171,6 +199,11 @@ def gitops_args(spec: StackSpec, hub: "RegionalPlatform", regions: dict) -> Opti
                                    namespaces=tuple(p.namespaces)) for p in go.projects),
         sso=sso, proxy=proxy_env(spec, cfg.hub.name), extra_no_proxy=(str(cfg.cluster.service_cidr),),
         registry={name: rp.cluster for name, rp in regions.items()},
+        spoke_role_arns={name: rp.argocd_access_role_arn for name, rp in regions.items()
+                         if name != cfg.hub.name and rp.argocd_access_role_arn is not None},
+        cross_account_roles={rp.ctx.code: rp.argocd_spoke_access.role.arn for name, rp in regions.items()
+                             if getattr(rp, "argocd_spoke_access", None) is not None
+                             and rp.argocd_spoke_access_owner},
     )
 
 
@@ -180,7 +213,15 @@ class GitOpsHub(pulumi.ComponentResource):
         super().__init__("global-platform:gitops:GitOpsHub", name, None, opts)
         a = args
         self._ctx, self._spoke_role_arn = ctx, a.identity.spoke_access_role.arn
+        self._spoke_role_arns = a.spoke_role_arns
         aws_opts = pulumi.ResourceOptions(parent=self, provider=a.hub_provider)
+        for key, arn in sorted(a.cross_account_roles.items()):
+            # The hub's side of a cross-account AssumeRole (the spoke role's trust is the other side).
+            aws.iam.RolePolicy(
+                ctx.name("argocd-hub-assume", key), role=a.identity.hub_role.id,
+                policy=pulumi.Output.from_input(arn).apply(lambda arn: document([
+                    {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": arn}])),
+                opts=aws_opts)
         addon = argocd_addon(a)
         self.argocd = ClusterAddon(addon_name(ctx, addon), AddonArgs(ctx=ctx, cluster=a.hub, spec=addon,
                                                                     aws_provider=a.hub_provider),
@@ -235,7 +276,8 @@ class GitOpsHub(pulumi.ComponentResource):
         if spoke is None:
             config = pulumi.Output.from_input(json.dumps({"tlsClientConfig": {"insecure": False}}))
         else:
-            config = pulumi.Output.all(spoke.certificate_authority, self._spoke_role_arn).apply(
+            config = pulumi.Output.all(spoke.certificate_authority,
+                                       self._spoke_role_arns.get(region, self._spoke_role_arn)).apply(
                 lambda v: json.dumps({
                     "awsAuthConfig": {"clusterName": spoke.cluster_name, "roleArn": v[1]},
                     "tlsClientConfig": {"insecure": False, "caData": v[0]},
@@ -266,7 +308,8 @@ class GitOpsHub(pulumi.ComponentResource):
         """/global-platform/<env>/clusters/<region> in the hub region: tools find clusters without state."""
         ctx = self._ctx
         value = pulumi.Output.all(cluster.endpoint, cluster.certificate_authority, cluster.cluster.oidc_issuer,
-                                  cluster.node_role.arn, self._spoke_role_arn).apply(lambda v: json.dumps({
+                                  cluster.node_role.arn,
+                                  self._spoke_role_arns.get(region, self._spoke_role_arn)).apply(lambda v: json.dumps({
                                       "clusterName": cluster.cluster_name, "region": region, "endpoint": v[0],
                                       "certificateAuthority": v[1], "oidcIssuer": v[2],
                                       "roleArns": {"nodes": v[3], "argocd": v[4]}}, sort_keys=True))

@@ -12,8 +12,9 @@ from .naming import RegionContext, partition_of
 
 
 def logs_kms_key(ctx: RegionContext, account: pulumi.Input[str], protect: bool,
-                 opts: pulumi.ResourceOptions) -> aws.kms.Key:
-    """Customer-managed key for this region's CloudWatch log groups (flow logs, FIS, VPN, EKS)."""
+                 opts: pulumi.ResourceOptions, key: str = "logs") -> aws.kms.Key:
+    """Customer-managed key for this region's CloudWatch log groups (flow logs, FIS, VPN, EKS).
+    `key` names it (the network account's key of a multi-account stack is `network-logs`)."""
     partition = partition_of(ctx.region)
 
     def policy(account: str) -> str:
@@ -27,15 +28,15 @@ def logs_kms_key(ctx: RegionContext, account: pulumi.Input[str], protect: bool,
                                        f"arn:{partition}:logs:{ctx.region}:{account}:log-group:*"}}},
         ])
 
-    key = aws.kms.Key(
-        ctx.name("logs"),
+    kms_key = aws.kms.Key(
+        ctx.name(key),
         description=f"{ctx.environment} CloudWatch Logs encryption in {ctx.region}",
         enable_key_rotation=True,
         deletion_window_in_days=30,
         policy=pulumi.Output.from_input(account).apply(policy),
-        tags=ctx.tags("logs-key"),
+        tags=ctx.tags(f"{key}-key"),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
     )
-    aws.kms.Alias(ctx.name("logs"), name=f"alias/global-platform/{ctx.environment}/{ctx.code}/logs",
-                  target_key_id=key.key_id, opts=opts)
-    return key
+    aws.kms.Alias(ctx.name(key), name=f"alias/global-platform/{ctx.environment}/{ctx.code}/{key}",
+                  target_key_id=kms_key.key_id, opts=opts)
+    return kms_key

@@ -9,7 +9,10 @@ tags look the same offline and online.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
+
+if TYPE_CHECKING:
+    from .config.accounts import AccountSpec
 
 _DIRECTIONS = {
     "north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
@@ -49,6 +52,9 @@ class RegionContext:
     region: str
     environment: str
     owner: str
+    # The account the region deploys into, when the stack names `accounts` (the role its providers
+    # assume; the `account` tag). None: the credentials' account, and no `account` tag.
+    account: Optional["AccountSpec"] = None
 
     @property
     def code(self) -> str:
@@ -60,6 +66,8 @@ class RegionContext:
 
     def tags(self, name: Optional[str] = None, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
         tags = standard_tags(self.environment, self.owner, self.region)
+        if self.account is not None:
+            tags["account"] = self.account.account_id
         if name:
             tags["Name"] = f"{self.environment}-{name}"
         if extra:

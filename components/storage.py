@@ -289,7 +289,7 @@ class StorageTier(pulumi.ComponentResource):
             # components.platform (region.py) imports this module: import the provider helper on use.
             from .platform.providers import GLOBAL_SERVICES_REGION, global_services_provider
             self.global_provider = global_services_provider(ctx, self)
-            self._global = RegionContext(GLOBAL_SERVICES_REGION, ctx.environment, ctx.owner)
+            self._global = RegionContext(GLOBAL_SERVICES_REGION, ctx.environment, ctx.owner, ctx.account)
             log_group_names = {b.stem: self._global.log_group_name(f"cloudfront/{ctx.code}/{b.stem}")
                                for b in cdn_buckets}
             waf_log_groups = {b.stem: waf_log_group_name(ctx, b.stem) for b in cdn_buckets}

@@ -77,3 +77,17 @@ def run(stack: str, stack_path: Optional[Path] = None, baseline: Optional[Path] 
 def shipped(stack: str) -> StackRun:
     """Each shipped stack runs once per test session."""
     return run(stack)
+
+
+PLAN_STACK = "urn:pulumi:t::p::"
+
+
+def plan_resource(typ: str, name: str, inputs: Optional[dict] = None, deps=(), prop: Optional[dict] = None,
+                  provider: str = "") -> dict:
+    """A resource as the engine sends it to a stack policy; `prop` maps an input key to the URNs
+    it came from (one URN or a list), and they count as dependencies too."""
+    prop = {k: [v] if isinstance(v, str) else list(v) for k, v in (prop or {}).items()}
+    all_deps = sorted(set(deps) | {u for us in prop.values() for u in us})
+    return {"type": typ, "name": name, "urn": f"{PLAN_STACK}{typ}::{name}", "inputs": inputs or {}, "parent": "",
+            "provider": f"{provider}::id" if provider else "", "dependencies": all_deps,
+            "propertyDependencies": prop}

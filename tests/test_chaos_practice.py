@@ -13,7 +13,7 @@ import yaml
 from components.chaos_library import MAX_STOP_CONDITIONS
 from components.config import ConfigError
 from components.stack import build_stack_spec
-from tests.helpers import deep_merge, run, shipped, stack_yaml, variant
+from tests.helpers import deep_merge, run, shipped, stack_yaml, variant, plan_resource
 
 STACKS = ["dev", "prod", "airgap"]
 FIS = "aws:fis/experimentTemplate:ExperimentTemplate"
@@ -334,15 +334,9 @@ def test_shipped_stacks_stay_within_the_default_blast_radius(stack):
 
 # -- readiness rules ------------------------------------------------------------------------------------
 
-STACK_URN = "urn:pulumi:t::p::"
 
 
-def res(typ, name, inputs=None, deps=(), prop=None):
-    prop = {k: [v] if isinstance(v, str) else list(v) for k, v in (prop or {}).items()}
-    all_deps = sorted(set(deps) | {u for us in prop.values() for u in us})
-    return {"type": typ, "name": name, "urn": f"{STACK_URN}{typ}::{name}", "inputs": inputs or {}, "parent": "",
-            "provider": "", "dependencies": all_deps, "propertyDependencies": prop}
-
+res = plan_resource
 
 @pytest.fixture
 def readiness(readiness_pack):

@@ -12,7 +12,7 @@ from tests.helpers import run, shipped, variant
 TGW = "aws:ec2transitgateway/transitGateway:TransitGateway"
 PEERING = "aws:ec2transitgateway/peeringAttachment:PeeringAttachment"
 TGW_ROUTE = "aws:ec2transitgateway/route:Route"
-STACKS = ["dev", "prod", "airgap"]
+STACKS = ["dev", "prod", "airgap", "org"]
 
 
 def tgw_of_region(r):
@@ -53,7 +53,12 @@ def test_vpc_attachment_per_vpc_in_the_endpoint_tier_one_per_az(stack):
         assert set(att.inputs["subnetIds"]) == set(endpoint_subnets), att.urn
         assert len({endpoint_subnets[s].inputs["availabilityZone"] for s in att.inputs["subnetIds"]}) == \
             r.spec.config.network.az_count, att.urn
-        assert att.inputs["transitGatewayDefaultRouteTableAssociation"] is False, att.urn
+        # a TGW shared from another account: the owner's accepter sets the route-table defaults
+        accepters = [a for a in r.of_type("aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter")
+                     if a.inputs["transitGatewayAttachmentId"] == att.id]
+        assert len(accepters) == (1 if r.spec.config.connectivity.transit_gateway.account else 0), att.urn
+        setter = accepters[0] if accepters else att
+        assert setter.inputs["transitGatewayDefaultRouteTableAssociation"] is False, setter.urn
 
 
 @pytest.mark.parametrize("mode, expected", [("mesh", 3), ("hubSpoke", 2), ("none", 0)])

@@ -7,6 +7,8 @@ import pytest
 from tests.helpers import shipped
 
 STACKS = ["dev", "prod", "airgap"]
+# org (multi-account): its own identity chain test is tests/test_accounts.py
+ALL_STACKS = STACKS + ["org"]
 EKS = "eks:index:Cluster"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -23,7 +25,7 @@ def role_by_arn(r):
     return {x.outputs["arn"]: x for x in r.of_type("aws:iam/role:Role")}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ALL_STACKS)
 def test_argocd_runs_only_on_the_hub_from_a_pinned_chart(stack):
     r = shipped(stack)
     (release,) = argocd_releases(r)
@@ -129,7 +131,7 @@ def test_the_role_argocd_assumes_is_the_one_every_spoke_grants(stack):
         assert r.region_of(assoc) == region, f"{assoc.urn} is not in {region}"
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ALL_STACKS)
 def test_each_spoke_api_admits_443_from_the_hub_vpc(stack):
     r = shipped(stack)
     hub = r.spec.config.hub.name
@@ -146,7 +148,7 @@ def test_each_spoke_api_admits_443_from_the_hub_vpc(stack):
             assert cluster.inputs["endpointPublicAccess"] is False, "public names resolve outside the VPC"
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ALL_STACKS)
 def test_cluster_registry_in_ssm_under_the_environment_path(stack):
     r = shipped(stack)
     env, hub = r.spec.config.environment, r.spec.config.hub.name
@@ -162,7 +164,7 @@ def test_cluster_registry_in_ssm_under_the_environment_path(stack):
         assert value["roleArns"]["argocd"].endswith("argocd-spoke-access"), p.urn
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ALL_STACKS)
 def test_app_projects_and_one_kustomize_app_of_apps(stack):
     r = shipped(stack)
     go = r.spec.config.gitops

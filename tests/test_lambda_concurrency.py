@@ -11,7 +11,7 @@ from components.config import ConfigError
 from components.lambda_concurrency import DIMENSION, METRIC, FunctionArgs, ProvisionedArgs, ScheduleArgs, drift
 from components.naming import RegionContext
 from components.schedules import region_time_zone
-from tests.helpers import run, run_tool, shipped, stack_yaml, variant
+from tests.helpers import run, run_tool, shipped, stack_yaml, variant, plan_resource
 from tools.upstream import aws_models
 
 TARGET = "aws:appautoscaling/target:Target"
@@ -231,15 +231,9 @@ def test_scalable_target_types_map_to_application_auto_scaling_and_are_checked()
 
 
 # -- readiness: a policy or action after its target, one call at a time --------------------------------
-STACK = "urn:pulumi:t::p::"
 
 
-def _res(typ, name, inputs, deps=(), prop=None):
-    prop = {k: list(v) for k, v in (prop or {}).items()}
-    return {"type": typ, "name": name, "urn": f"{STACK}{typ}::{name}", "inputs": inputs, "parent": "",
-            "provider": "", "dependencies": sorted(set(deps) | {u for us in prop.values() for u in us}),
-            "propertyDependencies": prop}
-
+_res = plan_resource
 
 def _world(*, by_reference=True, chained=True):
     key = {"serviceNamespace": "lambda", "resourceId": "function:checkout-api:live", "scalableDimension": DIMENSION}

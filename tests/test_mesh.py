@@ -14,7 +14,7 @@ import yaml
 from components.config import ConfigError
 from components.config.mesh import AURORA_MAX_CONNECTIONS, ISTIO_CHARTS
 from components.naming import region_short_code
-from tests.helpers import run, shipped, variant
+from tests.helpers import run, shipped, variant, plan_resource
 from tools.upstream import helm_values, kubernetes, pins
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -221,14 +221,9 @@ def test_an_explicit_max_connections_replaces_the_class_default(tmp_path):
 
 
 # -- readiness: TCP services on one port ---------------------------------------------------------
-STACK = "urn:pulumi:t::p::"
 
 
-def _res(typ, name, inputs, deps=(), provider=""):
-    return {"type": typ, "name": name, "urn": f"{STACK}{typ}::{name}", "inputs": inputs, "parent": "",
-            "provider": f"{provider}::id" if provider else "", "dependencies": list(deps),
-            "propertyDependencies": {}}
-
+_res = plan_resource
 
 def _mesh_world(capture=True, addresses=False):
     cluster = _res("eks:index:Cluster", "c", {"name": "prod-apne2"})

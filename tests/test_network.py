@@ -11,7 +11,7 @@ from tests.helpers import run, shipped, variant
 
 import pulumi_aws
 
-STACKS = ["dev", "prod", "airgap"]
+STACKS = ["dev", "prod", "airgap", "org"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

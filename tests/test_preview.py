@@ -149,5 +149,5 @@ def test_a_real_previews_replacement_steps_count_as_the_new_state():
 
 
 def test_shipped_stacks_preview_without_diagnostics():
-    for stack in ("dev", "prod", "airgap"):
+    for stack in ("dev", "prod", "airgap", "org"):
         assert shipped(stack).doc["diagnostics"] == [], stack

@@ -7,8 +7,10 @@ import base64
 
 import pytest
 
+from tests.helpers import PLAN_STACK, plan_resource
 
-STACK = "urn:pulumi:t::p::"
+
+STACK = PLAN_STACK
 
 
 @pytest.fixture
@@ -16,14 +18,7 @@ def pack(readiness_pack):
     return readiness_pack
 
 
-def res(typ, name, inputs=None, deps=(), prop=None, provider=""):
-    """A resource as the engine sends it; `prop` maps an input key to the URNs it came from."""
-    prop = {k: [v] if isinstance(v, str) else list(v) for k, v in (prop or {}).items()}
-    all_deps = sorted(set(deps) | {u for us in prop.values() for u in us})
-    return {"type": typ, "name": name, "urn": f"{STACK}{typ}::{name}", "inputs": inputs or {}, "parent": "",
-            "provider": f"{provider}::id" if provider else "", "dependencies": all_deps,
-            "propertyDependencies": prop}
-
+res = plan_resource
 
 def u(r):
     return r["urn"]

@@ -86,6 +86,9 @@ ARN = {
     "aws:ec2/eip:Eip": "arn:{p}:ec2:{r}:{a}:elastic-ip/{id}",
     "aws:ec2/launchTemplate:LaunchTemplate": "arn:{p}:ec2:{r}:{a}:launch-template/{id}",
     "aws:ec2transitgateway/transitGateway:TransitGateway": "arn:{p}:ec2:{r}:{a}:transit-gateway/{id}",
+    # RAM: arn:aws:ram:<region>:<owner>:resource-share/<uuid> (RAM API reference, ResourceShare); the
+    # resource's id is its ARN (TF aws_ram_resource_share sets d.SetId(arn)).
+    "aws:ram/resourceShare:ResourceShare": "arn:{p}:ram:{r}:{a}:resource-share/{id}",
     "aws:ec2/customerGateway:CustomerGateway": "arn:{p}:ec2:{r}:{a}:customer-gateway/{id}",
     "aws:ec2/vpnConnection:VpnConnection": "arn:{p}:ec2:{r}:{a}:vpn-connection/{id}",
     "aws:kms/key:Key": "arn:{p}:kms:{r}:{a}:key/{id}",
@@ -133,6 +136,7 @@ ARN = {
 LAMBDA_FUNCTIONS: dict[str, dict[str, tuple[tuple[str, ...], Optional[int]]]] = {
     "dev": {"checkout-api": (("live",), 100)},
     "prod": {"checkout-api": (("live",), 400)},
+    "org": {"checkout-api": (("live",), 400)},  # prod's design over three accounts
 }
 
 # RDS ids are the identifiers the program chooses (DBClusterIdentifier, DBInstanceIdentifier,
@@ -163,6 +167,9 @@ class AwsLikeMocks(Mocks):
     def __init__(self, project: str, stack: str):
         self.project, self.stack = project, stack
         self.region_of_provider: dict[str, str] = {}
+        # A provider's URN -> the account of the role it assumes (`assumeRoles[0].roleArn`); the
+        # recorder fills it. Providers without one answer ACCOUNT_ID, as before.
+        self.account_of_provider: dict[str, str] = {}
         self.inputs_by_id: dict[str, dict] = {}  # lets answers depend on what they reference
         # Remote components (pulumi_eks) carry a providers map instead of a provider; the
         # recorder sets it per registration (same thread) so the mock knows their region.
@@ -178,6 +185,13 @@ class AwsLikeMocks(Mocks):
         if provider_ref:  # "<provider urn>::<id>"
             return self.region_of_provider.get(provider_ref.rsplit("::", 1)[0], self.default_region)
         return self.default_region
+
+    def _account(self, provider_ref: Optional[str]) -> str:
+        if not provider_ref:
+            provider_ref = (getattr(self.current, "providers", None) or {}).get("aws")
+        if provider_ref:
+            return self.account_of_provider.get(provider_ref.rsplit("::", 1)[0], ACCOUNT_ID)
+        return ACCOUNT_ID
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         typ, name, inputs = args.typ, args.name, dict(args.inputs)
@@ -195,7 +209,7 @@ class AwsLikeMocks(Mocks):
         elif typ == "aws:secretsmanager/secret:Secret":
             rid = seed[:6]  # the ARN's random suffix for now; a secret's id is its ARN (below)
         elif typ in ("aws:kms/key:Key", "aws:directconnect/gateway:Gateway", "aws:wafv2/webAcl:WebAcl",
-                     "aws:acm/certificate:Certificate"):
+                     "aws:acm/certificate:Certificate", "aws:ram/resourceShare:ResourceShare"):
             rid = str(uuid.UUID(seed[:32]))
         elif typ == "aws:s3/bucket:Bucket" and inputs.get("bucket"):
             rid = inputs["bucket"]  # a bucket's id is its name
@@ -207,6 +221,8 @@ class AwsLikeMocks(Mocks):
             rid = "g-" + seed[:10]  # botocore grafana WorkspaceId pattern g-[0-9a-f]{10}
         elif typ == "aws:ec2transitgateway/peeringAttachmentAccepter:PeeringAttachmentAccepter":
             rid = inputs["transitGatewayAttachmentId"]  # the accepter *is* the peering attachment
+        elif typ == "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter":
+            rid = inputs["transitGatewayAttachmentId"]  # likewise: the accepter is the VPC attachment
         elif typ.startswith("aws:"):
             prefix = ID_PREFIX.get(typ, "")
             rid = prefix + seed[:17]
@@ -215,13 +231,19 @@ class AwsLikeMocks(Mocks):
             rid = f"{meta.get('namespace') or inputs.get('namespace') or 'default'}/{meta.get('name') or inputs.get('name') or name}"
         else:
             rid = f"{name}-{seed[:8]}"
-        fill = dict(p=partition_of(region), r=region, a=ACCOUNT_ID, id=rid, name=phys_name,
+        if args.resource_id and args.custom:
+            rid = args.resource_id  # `import`: the engine reads the existing resource by this id
+        fill = dict(p=partition_of(region), r=region, a=self._account(args.provider), id=rid, name=phys_name,
                     scope="global" if inputs.get("scope") == "CLOUDFRONT" else "regional")
         if typ in ARN:
             outputs["arn"] = ARN[typ].format(**fill)
-        if typ == "aws:secretsmanager/secret:Secret":
+        if typ in ("aws:secretsmanager/secret:Secret", "aws:ram/resourceShare:ResourceShare"):
             rid = outputs["arn"]
-        outputs.update(self._computed(typ, region, rid, seed, inputs))
+        computed = self._computed(typ, region, rid, seed, inputs)
+        account = self._account(args.provider)
+        if account != ACCOUNT_ID:  # an assumed role's account owns what it creates (owner ids, ARNs)
+            computed = json.loads(json.dumps(computed).replace(ACCOUNT_ID, account))
+        outputs.update(computed)
         if typ.startswith("aws:") and "tags" in inputs:
             outputs["tagsAll"] = dict(inputs["tags"] or {})
         self.inputs_by_id[rid] = inputs
@@ -280,6 +302,11 @@ class AwsLikeMocks(Mocks):
             return {"latestVersion": 1, "defaultVersion": 1}
         if typ == "aws:iam/role:Role":
             return {"uniqueId": "AROA" + seed[:17].upper()}
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            # IAM names a provider by its URL without the scheme: arn:aws:iam::<account>:oidc-provider/<host>
+            # (IAM user guide, "Create an OpenID Connect (OIDC) identity provider in IAM").
+            host = str(inputs.get("url", "")).removeprefix("https://")
+            return {"arn": f"arn:{partition_of(region)}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
         if typ == "aws:kms/key:Key":
             return {"keyId": rid}
         if typ == "aws:rds/cluster:Cluster":
@@ -360,13 +387,13 @@ class AwsLikeMocks(Mocks):
         return {"memberClusters": members, "clusterEnabled": False, "primaryEndpointAddress": f"master.{host}",
                 "readerEndpointAddress": f"replica.{host}"}
 
-    def _lambda_function(self, region: str, args: dict) -> dict[str, Any]:
+    def _lambda_function(self, region: str, args: dict, account: str = ACCOUNT_ID) -> dict[str, Any]:
         """GetFunction through a qualifier, as the function data source reports it (terraform-provider-aws
         v6.58.0 dataSourceFunctionRead): unqualified `arn`, `qualifiedArn` ending in the alias, and a
         reservation read with GetFunctionConcurrency, 0 when there is none."""
         name, qualifier = args.get("functionName"), args.get("qualifier")
         aliases, reserved = LAMBDA_FUNCTIONS.get(self.stack, {}).get(name, (None, None))
-        arn = f"arn:{partition_of(region)}:lambda:{region}:{ACCOUNT_ID}:function:{name}"
+        arn = f"arn:{partition_of(region)}:lambda:{region}:{account}:function:{name}"
         if qualifier and aliases is not None and qualifier not in aliases and not str(qualifier).isdigit():
             raise Exception(f"reading Lambda Function ({name}): operation error Lambda: GetFunction, "
                             f"ResourceNotFoundException: Function not found: {arn}:{qualifier}")
@@ -379,7 +406,7 @@ class AwsLikeMocks(Mocks):
                 "reservedConcurrentExecutions": (reserved if reserved is not None else 0) if qualifier
                 else (reserved if reserved is not None else -1),
                 "runtime": "python3.13", "handler": "app.handler", "memorySize": 1024, "timeout": 30,
-                "architectures": ["arm64"], "role": f"arn:{partition_of(region)}:iam::{ACCOUNT_ID}:role/{name}",
+                "architectures": ["arm64"], "role": f"arn:{partition_of(region)}:iam::{account}:role/{name}",
                 "codeSha256": base64.b64encode(bytes.fromhex(seed)).decode(), "tags": {}}
 
     def _eks_cluster(self, region: str, seed: str, inputs: dict) -> dict[str, Any]:
@@ -415,8 +442,13 @@ class AwsLikeMocks(Mocks):
                 "groupNames": [region] * len(names),
             }
         if tok == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDAOFFLINEPREVIEW",
-                    "arn": f"arn:{partition_of(region)}:iam::{ACCOUNT_ID}:user/offline-preview"}
+            # The account behind the provider: an assumed role's own account (AWS answers
+            # GetCallerIdentity with the assumed-role session's account).
+            account = self._account(args.provider)
+            arn = f"arn:{partition_of(region)}:iam::{account}:user/offline-preview"
+            if account != ACCOUNT_ID:  # an assumed-role session (STS GetCallerIdentity's Arn for one)
+                arn = f"arn:{partition_of(region)}:sts::{account}:assumed-role/offline-preview/offline-preview"
+            return {"accountId": account, "id": account, "userId": "AIDAOFFLINEPREVIEW", "arn": arn}
         if tok == "aws:index/getPartition:getPartition":
             return {"id": partition_of(region), "partition": partition_of(region),
                     "dnsSuffix": dns_suffix_of(region), "reverseDnsPrefix": "com.amazonaws"}
@@ -431,6 +463,6 @@ class AwsLikeMocks(Mocks):
                     "secretString": json.dumps({"username": "admin", "password": "offline-preview-secret"}),
                     "secretBinary": "", "versionStages": ["AWSCURRENT"]}
         if tok == "aws:lambda/getFunction:getFunction":
-            return self._lambda_function(region, args.args)
+            return self._lambda_function(region, args.args, self._account(args.provider))
         # An invoke nobody taught the mocks is a bug in this file, not something to paper over.
         raise NotImplementedError(f"the offline mocks have no answer for invoke {tok}; add one in tools/mocks.py")

@@ -152,6 +152,7 @@ class Registration:
     id: str = ""
     providers: dict = field(default_factory=dict)  # package -> provider ref (remote components)
     wire: dict = field(default_factory=dict, repr=False)  # inputs as registered, secrets still wrapped
+    import_id: str = ""  # the `import` option: adopt the existing resource with this id
 
     @functools.cached_property
     def revealed(self) -> dict:
@@ -171,6 +172,7 @@ def _build_recorder_class():
             self.registrations: dict[str, Registration] = {}
 
         def RegisterResource(self, request):
+            request = self._run_stack_transforms(request)
             self.mocks.current.providers = dict(request.providers)
             try:
                 response = super().RegisterResource(request)
@@ -182,6 +184,12 @@ def _build_recorder_class():
             outputs = plain(json_format.MessageToDict(response.object)) if response.object else {}
             if request.type.startswith("pulumi:providers:") and isinstance(inputs.get("region"), str):
                 self.mocks.region_of_provider[urn] = inputs["region"]
+            if request.type.startswith("pulumi:providers:") and inputs.get("assumeRoles"):
+                roles = inputs["assumeRoles"]
+                roles = json.loads(roles) if isinstance(roles, str) else roles
+                arn = (roles[0] or {}).get("roleArn", "") if roles else ""
+                if arn.count(":") >= 5:
+                    self.mocks.account_of_provider[urn] = arn.split(":")[4]
             prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
             options = {
                 "ignoreChanges": list(request.ignoreChanges),
@@ -199,9 +207,42 @@ def _build_recorder_class():
                 property_dependencies=prop_deps,
                 protect=bool(request.protect) if request.HasField("protect") else False,
                 options=options, id=response.id if request.custom else "", outputs=outputs,
-                wire=wire,
+                wire=wire, import_id=request.importId,
             )
             return response
+
+        def _run_stack_transforms(self, request):
+            """What the engine does with stack transforms (registered with
+            ``pulumi.runtime.register_resource_transform``) and the SDK's mock monitor does not:
+            call each, in registration order, with the resource's type, name, custom flag, inputs
+            and options, and register the resource with the options it returns. Applied here:
+            ``import`` and ``protect`` (the options a transform of this program may set); a
+            transform that changes inputs or other options is not mirrored offline."""
+            transforms = self.get_registered_transforms()
+            if not transforms or request.type == "pulumi:pulumi:Stack":
+                return request
+            import pulumi
+            from pulumi.runtime import rpc
+            from pulumi.runtime.sync_await import _ensure_event_loop
+
+            _ensure_event_loop()
+            opts = pulumi.ResourceOptions(import_=request.importId or None,
+                                          protect=request.protect if request.HasField("protect") else None)
+            props = rpc.deserialize_properties(request.object) if request.object else {}
+            changed = False
+            for transform in transforms:
+                result = transform(pulumi.ResourceTransformArgs(
+                    custom=bool(request.custom), type_=request.type, name=request.name, props=props, opts=opts))
+                if result is not None:
+                    props, opts, changed = result.props, result.opts, True
+            if not changed:
+                return request
+            out = type(request)()
+            out.CopyFrom(request)
+            out.importId = opts.import_ or ""
+            if opts.protect is not None:
+                out.protect = bool(opts.protect)
+            return out
 
         @staticmethod
         def _alias_urn(request, alias) -> str:

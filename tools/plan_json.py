@@ -21,7 +21,7 @@ from tools.property_diff import diff as property_diff
 from tools.property_diff import ignore_changes, parse, under
 from tools.replace_rules import conditional_paths, replace_paths
 
-OPS = ("create", "update", "replace", "delete", "same")
+OPS = ("create", "import", "update", "replace", "import-replacement", "delete", "same")
 # Ops of a real `pulumi preview` after which the resource no longer exists in that form.
 GONE_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace",
                       "read-discard"})
@@ -31,7 +31,7 @@ def _new_state(reg: Registration) -> dict[str, Any]:
     return {
         "urn": reg.urn,
         "custom": reg.custom,
-        "id": "",  # nothing exists yet: a preview has no ids for creates
+        "id": reg.import_id,  # a create has no id yet; an import shows the id it adopts
         "type": reg.type,
         "inputs": reg.inputs,
         "outputs": {},
@@ -91,7 +91,7 @@ def build_preview(capture: Capture, baseline: Optional[dict] = None) -> dict[str
         if state["type"] == "pulumi:pulumi:Stack":
             state["outputs"] = capture.stack_outputs
     if baseline is None:
-        steps = [_step("create", s) for s in states]
+        steps = [_step("import" if s.get("id") and s.get("custom") else "create", s) for s in states]
     else:
         steps = diff_steps(states, baseline)
     summary = {op: 0 for op in OPS}
@@ -99,7 +99,7 @@ def build_preview(capture: Capture, baseline: Optional[dict] = None) -> dict[str
         summary[step["op"]] += 1
     diagnostics = [{"urn": d.get("urn", ""), "message": d["message"], "severity": d["severity"]}
                    for d in capture.diagnostics]
-    diagnostics += protect_errors(steps) + maybe_replaced(steps)
+    diagnostics += protect_errors(steps) + maybe_replaced(steps) + unmatched_imports(states) + import_mismatches(steps)
     # What a provider's Check would catch and the mocks cannot: input keys unknown to its schema.
     for state in states:
         unknown = unknown_input_keys(state["type"], state["inputs"])
@@ -149,8 +149,15 @@ def diff_steps(states: list[dict], baseline: dict) -> list[dict]:
     replaced: set[str] = set()  # states come dependencies first, so one pass sees every cascade
     for new in states:
         old = before.get(new["urn"])
+        importing = bool(new.get("custom") and new.get("id"))
         if old is None:
-            steps.append(_step("create", new))
+            steps.append(_step("import" if importing else "create", new))
+            continue
+        if importing and old.get("id") != new["id"]:
+            # The engine (step_generator.go): a resource in state whose `import` id differs from
+            # its id is replaced by the resource it imports, and the old one deleted after.
+            replaced.add(new["urn"])
+            steps.append(_step("import-replacement", new, old, replaceReasons=["id"]))
             continue
         old_inputs = old.get("inputs") or {}
         new = {**new, "inputs": ignore_changes(old_inputs, new.get("inputs") or {}, new.get("ignoreChanges") or [])}
@@ -202,14 +209,70 @@ def maybe_replaced(steps: list[dict]) -> list[dict]:
     return out
 
 
+def unmatched_imports(states: list[dict]) -> list[dict]:
+    """An `imports` entry (the inputs of the stack's global-platform:imports:Adoption record)
+    whose name and type the program never registered: nothing would be adopted, and the
+    resource it meant would be created beside the existing one. One error per entry, naming
+    the key; known only once the program has run, so the preview reports it, not the config
+    check. pulumi-eks creates `<cluster>-eksCluster` (aws:eks/cluster:Cluster) inside its remote
+    component, which exists only in a real run: such an entry is matched by its component."""
+    record = next((s for s in states if s["type"] == "global-platform:imports:Adoption"), None)
+    if record is None:
+        return []
+    imported = {(s["urn"].rsplit("::", 1)[-1], s["type"]) for s in states if s.get("custom") and s.get("id")}
+    remote = {(s["urn"].rsplit("::", 1)[-1] + "-eksCluster", "aws:eks/cluster:Cluster")
+              for s in states if s["type"] == "eks:index:Cluster"}
+    out = []
+    for name, entry in sorted(((record.get("inputs") or {}).get("entries") or {}).items()):
+        types = entry.get("types") or []
+        if any((name, t) in imported or (name, t) in remote for t in types):
+            continue
+        out.append({"urn": record["urn"], "severity": "error", "message": (
+            f"global-platform:imports.{name}: the program registers no {' or '.join(types) or 'resource'} named "
+            f"'{name}', so '{entry.get('id')}' would not be adopted (`python -m tools.preview` lists the names; "
+            "`python -m tools.adopt` writes matching entries)")})
+    return out
+
+
+def _import_diff(existing: Any, planned: Any, path: str) -> list[str]:
+    if isinstance(existing, dict) and isinstance(planned, dict):
+        keys = set(existing) | (set(planned) if path == "tags" else set())
+        return [p for k in sorted(keys) for p in _import_diff(existing.get(k), planned.get(k), f"{path}.{k}")]
+    return [] if existing == planned else [path]
+
+
+def import_mismatches(steps: list[dict]) -> list[dict]:
+    """What `pulumi preview` warns when an imported resource's inputs differ from what it reads
+    (engine: "inputs to import do not match the existing resource; importing this resource will
+    fail"), where the stack records what exists (`imports.<name>.existing`). The readiness rule
+    import-inputs-match makes it a failing check, and says which differences replace."""
+    record = next((s["newState"] for s in steps if (s.get("newState") or {}).get("type")
+                   == "global-platform:imports:Adoption"), None)
+    if record is None:
+        return []
+    entries = (record.get("inputs") or {}).get("entries") or {}
+    out = []
+    for step in steps:
+        if step["op"] not in ("import", "import-replacement"):
+            continue
+        entry = entries.get(step["urn"].rsplit("::", 1)[-1]) or {}
+        inputs = step["newState"].get("inputs") or {}
+        paths = [p for k, v in sorted((entry.get("existing") or {}).items()) for p in _import_diff(v, inputs.get(k), k)]
+        if paths:
+            out.append({"urn": step["urn"], "severity": "warning", "message": (
+                "inputs to import do not match the existing resource; importing this resource will fail "
+                f"(differs at {', '.join(paths)})")})
+    return out
+
+
 def protect_errors(steps: list[dict]) -> list[dict]:
     """What `pulumi up` refuses: deleting or replacing a resource whose current state is
     protected (engine: "cannot be deleted because it is protected"). One error diagnostic each."""
     out = []
     for step in steps:
         old = step.get("oldState") or {}
-        if step["op"] in ("delete", "replace") and old.get("protect"):
-            what = "replace" if step["op"] == "replace" else "delete"
+        if step["op"] in ("delete", "replace", "import-replacement") and old.get("protect"):
+            what = "delete" if step["op"] == "delete" else "replace"
             why = f" (replaced because {', '.join(step.get('replaceReasons') or [])} changed)" \
                 if what == "replace" else ""
             out.append({"urn": step["urn"], "severity": "error", "message": (

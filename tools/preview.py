@@ -35,7 +35,10 @@ from tools.property_diff import diff as property_diff
 from tools.property_diff import short
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-OP_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
+PLATFORM_PROJECT = "global-platform"  # Pulumi.yaml name; bootstrap/ is global-platform-bootstrap
+# As `pulumi preview` prints them (pulumi/pulumi pkg/resource/deploy/step.go, Prefix).
+OP_SYMBOL = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " ", "import": "=",
+             "import-replacement": "=>"}
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -50,13 +53,16 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 
 
 def preview(stack: str, project_dir: Path = PROJECT_DIR, baseline_path: Optional[Path] = None,
-            stack_path: Optional[Path] = None) -> tuple[StackSpec, Capture, dict]:
+            stack_path: Optional[Path] = None) -> tuple[Optional[StackSpec], Capture, dict]:
     """Validate, run and lay out one stack. Raises OfflineError / ConfigError / ProgramError."""
     stack_file = load_stack_file(project_dir, stack, stack_path)
-    # Validate before the runtime starts: the same check the program makes, so a bad config
-    # never registers a resource and the message is identical online and offline.
-    spec = build_stack_spec(raw_from_engine_config(stack_file.engine_config),
-                            f"config of stack '{stack}' ({stack_file.path.name})")
+    spec = None
+    if stack_file.project == PLATFORM_PROJECT:
+        # Validate before the runtime starts: the same check the program makes, so a bad config
+        # never registers a resource and the message is identical online and offline. Other
+        # projects (bootstrap/) validate in their program and fail with a RunError (ProgramError).
+        spec = build_stack_spec(raw_from_engine_config(stack_file.engine_config),
+                                f"config of stack '{stack}' ({stack_file.path.name})")
     baseline = load_preview_json(baseline_path, "baseline") if baseline_path else None
     capture = run_program(project_dir, stack_file)
     return spec, capture, build_preview(capture, baseline)
@@ -145,7 +151,7 @@ def change_lines(step: dict, indent: str = "      ", limit: int = 60) -> list[st
 def render_changes(doc: dict, capture: Optional[Capture] = None) -> list[str]:
     """Changes against the baseline, grouped by region and component, with each changed input."""
     steps = [s for s in doc["steps"] if s["op"] != "same"]
-    if not any(s["op"] != "create" for s in doc["steps"]):
+    if not any(s["op"] not in ("create", "import") for s in doc["steps"]):
         return []
     regs = capture.registrations if capture else {}
     cache: dict[str, str] = {}
@@ -165,6 +171,19 @@ def render_changes(doc: dict, capture: Optional[Capture] = None) -> list[str]:
                          + dbr)
             if step["op"] in ("update", "replace"):
                 lines += change_lines(step)
+    return lines
+
+
+def render_imports(doc: dict) -> list[str]:
+    """Resources the plan adopts (`imports`), as `pulumi preview` lists them: `= name [type] id`."""
+    steps = [s for s in doc["steps"] if s["op"] in ("import", "import-replacement")]
+    if not steps:
+        return []
+    lines = ["Existing resources adopted (imports)"]
+    for step in steps:
+        state = step["newState"]
+        lines.append(f"  {OP_SYMBOL[step['op']]:>2} {step['op']:<8} {step['urn'].rsplit('::', 1)[-1]}  "
+                     f"[{state['type']}]  id {state['id']}")
     return lines
 
 
@@ -204,10 +223,14 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"error: cannot write {args.json}: {err.strerror}", file=sys.stderr)
             return 2
     if not args.quiet:
-        cfg = spec.config
-        print(f"global-platform: stack {args.stack} (environment {cfg.environment}, owner {cfg.owner}, "
-              f"hub {cfg.hub.name}, NAT {cfg.nat_mode}, egress {cfg.network.egress})\n")
-        for block in (render_address_plan(spec), render_resources(capture), render_changes(doc, capture)):
+        if spec is not None:
+            cfg = spec.config
+            print(f"global-platform: stack {args.stack} (environment {cfg.environment}, owner {cfg.owner}, "
+                  f"hub {cfg.hub.name}, NAT {cfg.nat_mode}, egress {cfg.network.egress})\n")
+        else:
+            print(f"{capture.project}: stack {args.stack}\n")
+        for block in (render_address_plan(spec) if spec is not None else [], render_resources(capture),
+                      render_imports(doc), render_changes(doc, capture)):
             if block:
                 print("\n".join(block) + "\n")
         for d in (d for d in doc["diagnostics"] if d["severity"] != "error"):  # errors: stderr, below

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 
 
 class TransitGatewaySpec(_Model):
+    account: Optional[str] = Field(
+        None, description="the `accounts` entry (network account) that owns every region's transit gateway, its "
+                          "route tables, peerings and on-prem links; shared with each region's account through "
+                          "AWS RAM, the VPC attachments accepted in this account",
+        json_schema_extra=doc(type="account name", default="each region's own account"))
+    share_outside_organization: bool = Field(
+        False, description="`false`: the accounts are in one AWS Organization with RAM sharing enabled (no "
+                           "invitations, external principals refused). `true`: each region's account accepts "
+                           "the share's invitation")
     base_asn: int = Field(
         64512, description="per-region TGW ASNs derive from it by a hash of the region *name* "
                            "(stable under reordering)",

@@ -31,6 +31,9 @@ class RegionSpec(_Model):
         None, description="pins the VPC block; must lie in `supernet`, clear of `reservedCidrs` and other pins. "
                           "Required in prod",
         json_schema_extra=doc(type="IPv4 CIDR, /16../24", default="planned"))
+    account: Optional[str] = Field(
+        None, description="the `accounts` entry the region deploys into (its VPC, cluster and everything regional)",
+        json_schema_extra=doc(type="account name", default="none (the credentials' account)"))
 
     @field_validator("name")
     @classmethod

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional
 from pydantic import Field, ValidationError, field_validator
 
 from ..topology import derived_asn
-from . import chaos, cluster, connectivity, data, gitops, network, proxy, regions, scaling, slos
+from . import accounts, chaos, cluster, connectivity, data, gitops, network, proxy, regions, scaling, slos
 from . import lambda_concurrency
 from . import mesh
 from . import observability
+from . import imports as imports_section
+from .accounts import AccountSpec, account_names_are_slugs
 from .base import _Model, doc
 from .chaos import ChaosSpec
 from .cluster import ClusterSpec
@@ -41,6 +43,10 @@ class StackConfig(_Model):
         min_length=1, description="one VPC, transit gateway and (with `cluster`) EKS cluster per entry",
         json_schema_extra=doc(type="list of region objects"))
     network: NetworkSpec = Field(description="address plan and regional network")
+    accounts: dict[str, AccountSpec] = Field(
+        default_factory=dict, description="AWS accounts reached by assuming a role; once set, every region names "
+                                          "its `account` and resources carry an `account` tag",
+        json_schema_extra=doc(type="map name -> account object", default="none (the credentials' account)"))
     connectivity: ConnectivitySpec = Field(
         default_factory=ConnectivitySpec, description="transit gateways, peering, on-prem links, hybrid DNS",
         json_schema_extra=doc(default="TGW per region, `hubSpoke`, no on-prem"))
@@ -63,10 +69,20 @@ class StackConfig(_Model):
         None, description="Istio (sidecar mode) in every cluster; `dbGuard` shields the data tier with connection pools")
     lambda_: Optional[LambdaSpec] = Field(
         None, alias="lambda", description="reserved and provisioned concurrency of existing Lambda functions, per region")
+    imports: dict[str, imports_section.ImportEntry] = Field(
+        default_factory=dict,
+        description="adopt existing resources: logical resource name -> import id (or `{id, type, existing}`), "
+                    "applied with Pulumi's `import` option; `python -m tools.adopt` writes this section",
+        json_schema_extra=doc(type="map of name to id or import object", default="none"))
     argocd_sso_client_secret: Optional[str] = Field(
         None, description="the OIDC client secret; required with `gitops.argocd.sso`. Set it with "
                           "`pulumi config set --secret global-platform:argocdSsoClientSecret <value>`",
         json_schema_extra=doc(type="secret string"))
+
+    @field_validator("accounts")
+    @classmethod
+    def _account_names(cls, accounts: dict[str, AccountSpec]) -> dict[str, AccountSpec]:
+        return account_names_are_slugs(accounts)
 
     @field_validator("regions")
     @classmethod
@@ -118,6 +134,7 @@ TOP_LEVEL_KEYS = tuple(
 SECTION_RULES: tuple[Callable[[StackConfig], list[ConfigIssue]], ...] = (
     network.egress_issues,
     regions.issues,
+    accounts.issues,
     connectivity.issues,
     proxy.issues,
     cluster.issues,
@@ -129,6 +146,7 @@ SECTION_RULES: tuple[Callable[[StackConfig], list[ConfigIssue]], ...] = (
     observability.issues,
     lambda_concurrency.issues,
     mesh.issues,
+    imports_section.issues,
     network.database_tier_issues,
 )
 

@@ -28,6 +28,14 @@ def export_stack(spec: StackSpec, regions: dict) -> None:
         }
         for name, rp in regions.items()
     })
+    if cfg.accounts:
+        # Multi-account stacks: where each region deploys and who owns its transit gateway, as the
+        # providers report it (GetCallerIdentity through the region's and the TGW owner's provider).
+        pulumi.export("accounts", {
+            name: {"account": rp.account,
+                   "transitGatewayAccount": rp.transit.owner_account if rp.transit.owner_provider else rp.account}
+            for name, rp in regions.items()
+        })
     proxies = {name: proxy_env(spec, name) for name in regions}
     if any(proxies.values()):
         pulumi.export("proxy", {name: p.as_env() for name, p in proxies.items() if p})

@@ -15,7 +15,7 @@ from ..cluster import RegionalCluster, cluster_args
 from ..connectivity import RegionalTransit, transit_args
 from ..dashboards import RegionalDashboard, dashboard_args
 from ..database import AuroraDatabase, AuroraGlobalHandle, database_args
-from ..gitops import ArgoCdIdentity, identity_args
+from ..gitops import ArgoCdIdentity, SpokeAccessArgs, SpokeAccessRole, identity_args
 from ..lambda_concurrency import LambdaConcurrency, lambda_concurrency_args
 from ..logs_key import logs_kms_key
 from ..mesh import RegionalMesh, mesh_args
@@ -39,6 +39,9 @@ class RegionArgs:
     destinations: tuple[Destination, ...]  # every VPC and on-prem range, for routing
     argocd_access_role_arn: Optional[pulumi.Input[str]] = None  # spokes: the hub's Argo CD access role
     aurora_global: Optional[AuroraGlobalHandle] = None  # spokes: the hub's Aurora global cluster to join
+    # Spokes of an account with no spoke-access role yet: the hub's Argo CD role, which the role this
+    # region then creates in its account trusts (argocd_access_role_arn is then None).
+    argocd_hub_role_arn: Optional[pulumi.Input[str]] = None
 
 
 class RegionalPlatform(pulumi.ComponentResource):
@@ -59,6 +62,14 @@ class RegionalPlatform(pulumi.ComponentResource):
         w = w.with_(transit=self.transit)
         identity = identity_args(spec, w)
         self.argocd_identity = ArgoCdIdentity(ctx.name("argocd-identity"), identity, w.in_region) if identity else None
+        # A spoke in an account other than the hub's: Argo CD's role there (once per account).
+        self.argocd_spoke_access = None
+        self.argocd_spoke_access_owner = args.argocd_hub_role_arn is not None
+        if args.argocd_hub_role_arn is not None:
+            self.argocd_spoke_access = SpokeAccessRole(ctx.name("argocd-spoke-identity"), SpokeAccessArgs(
+                ctx=ctx, hub_role_arn=args.argocd_hub_role_arn), w.in_region)
+            w = w.with_(argocd_access_role_arn=self.argocd_spoke_access.role.arn)
+        self.argocd_access_role_arn = w.argocd_access_role_arn  # the role Argo CD uses on this spoke
         cluster = cluster_args(spec, w)
         # Clusters come up after the TGW, so the hub reaches their private API as soon as they exist.
         self.cluster = RegionalCluster(ctx.name("cluster"), cluster, pulumi.ResourceOptions.merge(

@@ -90,6 +90,12 @@ AWS_TYPES = {
         "aws_ec2_transit_gateway_route_table_propagation",
     "aws:ec2transitgateway/transitGateway:TransitGateway": "aws_ec2_transit_gateway",
     "aws:ec2transitgateway/vpcAttachment:VpcAttachment": "aws_ec2_transit_gateway_vpc_attachment",
+    "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter":
+        "aws_ec2_transit_gateway_vpc_attachment_accepter",
+    "aws:ram/principalAssociation:PrincipalAssociation": "aws_ram_principal_association",
+    "aws:ram/resourceAssociation:ResourceAssociation": "aws_ram_resource_association",
+    "aws:ram/resourceShare:ResourceShare": "aws_ram_resource_share",
+    "aws:ram/resourceShareAccepter:ResourceShareAccepter": "aws_ram_resource_share_accepter",
     "aws:eks/accessEntry:AccessEntry": "aws_eks_access_entry",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "aws_eks_access_policy_association",
     "aws:eks/addon:Addon": "aws_eks_addon",

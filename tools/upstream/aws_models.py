@@ -122,6 +122,11 @@ _OPERATIONS: dict[str, tuple[str, str]] = {
     # AMP names it a rule *groups* namespace; a Grafana role association is a permissions update.
     "aws:amp/ruleGroupNamespace:RuleGroupNamespace": ("amp", "CreateRuleGroupsNamespace"),
     "aws:grafana/roleAssociation:RoleAssociation": ("grafana", "UpdatePermissions"),
+    # RAM: a resource or a principal joins a share through AssociateResourceShare (one ARN or
+    # account id in its resourceArns/principals lists); an accepter accepts the share's invitation.
+    "aws:ram/resourceAssociation:ResourceAssociation": ("ram", "AssociateResourceShare"),
+    "aws:ram/principalAssociation:PrincipalAssociation": ("ram", "AssociateResourceShare"),
+    "aws:ram/resourceShareAccepter:ResourceShareAccepter": ("ram", "AcceptResourceShareInvitation"),
 }
 
 # Keys that pulumi-aws renames beyond the rules above: type -> {pulumi key path -> member path}.

@@ -1,0 +1,1 @@
+"""The bootstrap project's code: config model, policy documents, resources."""
