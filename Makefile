@@ -43,11 +43,13 @@ preview: setup $(CHECKOV_STAMP)
 # own waivers (bootstrap/checkov-waivers.yaml).
 BOOTSTRAP_STACK ?= org
 BOOTSTRAP_OUT   := build/bootstrap-$(BOOTSTRAP_STACK)
+# named like the stacks' previews: the replace metadata covers every build/preview-*.json
+BOOTSTRAP_PREVIEW := build/preview-bootstrap-$(BOOTSTRAP_STACK).json
 preview-bootstrap: setup $(CHECKOV_STAMP)
-	$(BIN)/python -m tools.preview $(BOOTSTRAP_STACK) --project-dir bootstrap --quiet --json $(BOOTSTRAP_OUT)-preview.json
-	$(BIN)/python -m tools.policy_check --preview-json $(BOOTSTRAP_OUT)-preview.json --json $(BOOTSTRAP_OUT)-policy.json | tail -1
-	$(BIN)/python -m tools.upstream_check --preview-json $(BOOTSTRAP_OUT)-preview.json --json $(BOOTSTRAP_OUT)-upstream.json
-	$(BIN)/python -m tools.export_tfplan --preview-json $(BOOTSTRAP_OUT)-preview.json --out $(BOOTSTRAP_OUT)-tfplan.json
+	$(BIN)/python -m tools.preview $(BOOTSTRAP_STACK) --project-dir bootstrap --quiet --json $(BOOTSTRAP_PREVIEW)
+	$(BIN)/python -m tools.policy_check --preview-json $(BOOTSTRAP_PREVIEW) --json $(BOOTSTRAP_OUT)-policy.json | tail -1
+	$(BIN)/python -m tools.upstream_check --preview-json $(BOOTSTRAP_PREVIEW) --json $(BOOTSTRAP_OUT)-upstream.json
+	$(BIN)/python -m tools.export_tfplan --preview-json $(BOOTSTRAP_PREVIEW) --out $(BOOTSTRAP_OUT)-tfplan.json
 	$(BIN)/python -m tools.checkov_gate --tfplan $(BOOTSTRAP_OUT)-tfplan.json --waivers bootstrap/checkov-waivers.yaml --json $(BOOTSTRAP_OUT)-checkov.json
 
 # Checkov on every shipped stack's export (zero failures but the waivers in checkov-waivers.yaml).
@@ -57,8 +59,8 @@ checkov: setup $(CHECKOV_STAMP)
 	  $(BIN)/python -m tools.export_tfplan --preview-json build/preview-$$s.json --out build/tfplan-$$s.json || exit $$?; \
 	  $(BIN)/python -m tools.checkov_gate --tfplan build/tfplan-$$s.json --stack $$s --json build/checkov-$$s.json || exit $$?; \
 	done
-	$(BIN)/python -m tools.preview $(BOOTSTRAP_STACK) --project-dir bootstrap --quiet --json $(BOOTSTRAP_OUT)-preview.json
-	$(BIN)/python -m tools.export_tfplan --preview-json $(BOOTSTRAP_OUT)-preview.json --out $(BOOTSTRAP_OUT)-tfplan.json
+	$(BIN)/python -m tools.preview $(BOOTSTRAP_STACK) --project-dir bootstrap --quiet --json $(BOOTSTRAP_PREVIEW)
+	$(BIN)/python -m tools.export_tfplan --preview-json $(BOOTSTRAP_PREVIEW) --out $(BOOTSTRAP_OUT)-tfplan.json
 	$(BIN)/python -m tools.checkov_gate --tfplan $(BOOTSTRAP_OUT)-tfplan.json --waivers bootstrap/checkov-waivers.yaml --json $(BOOTSTRAP_OUT)-checkov.json
 
 preview-all: setup
