@@ -87,6 +87,17 @@ def preload(payload_path: Path) -> None:
     sys.path.insert(0, str(ROOT))
     for name in json.loads(payload_path.read_text())["modules"]:
         try:
+            parts = name.split(".")
+            if len(parts) == 2 and parts[0] == "pulumi_aws":
+                continue  # every service is registered lazily at import; only those used get loaded
+            if len(parts) > 2 and parts[0] == "pulumi_aws" and not parts[1].startswith("_"):
+                # pulumi_aws loads its service packages lazily, on first attribute access; importing
+                # their submodules by name leaves a package without its classes. Load it as the
+                # program does, through an attribute, and let it import its own submodules.
+                package = getattr(importlib.import_module("pulumi_aws"), parts[1], None)
+                if package is not None:
+                    hasattr(package, "__all__")
+                continue
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a module that only imports as part of a package's init
             pass
