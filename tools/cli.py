@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
-from typing import NoReturn
+from pathlib import Path
+from typing import Any, NoReturn
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,3 +36,21 @@ def exit_fast(code: int) -> NoReturn:
     except (BrokenPipeError, ValueError):
         pass
     os._exit(code)
+
+
+def read_json(path: "str | Path", what: str, error: type[Exception]) -> Any:
+    """A JSON file a CLI was given, or `error` with one line naming the file and the reason
+    (the CLIs print it and exit 2: no traceback for a missing file or bad JSON)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{what} {p}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{what} {p}: is a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {p}: cannot read ({exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{what} {p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None

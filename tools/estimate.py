@@ -31,7 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from tools.cli import Parser, quiet_on_closed_pipe
+from tools.cli import Parser, quiet_on_closed_pipe, read_json
 
 DATA_DIR = Path(__file__).resolve().parent / "estimate_data"
 PRICES_PATH = DATA_DIR / "prices.json"
@@ -65,19 +65,7 @@ class EstimateError(Exception):
 # ------------------------------------------------------------------ input
 
 def _load_json(path: str | Path, what: str) -> Any:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EstimateError(f"{what} {p}: no such file") from None
-    except IsADirectoryError:
-        raise EstimateError(f"{what} {p}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EstimateError(f"{what} {p}: cannot read ({exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EstimateError(f"{what} {p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return read_json(path, what, EstimateError)
 
 
 def load_plan(path: str | Path) -> dict:

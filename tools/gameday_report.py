@@ -81,7 +81,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from tools.cli import Parser, quiet_on_closed_pipe
+from tools.cli import Parser, quiet_on_closed_pipe, read_json
 
 SLO_MARKER = "-slo-"
 STATE_UPDATE = "StateUpdate"
@@ -106,19 +106,7 @@ class ReportError(Exception):
 # ------------------------------------------------------------------ input
 
 def _load_json(path: str | Path, what: str) -> Any:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"{what} {p}: no such file") from None
-    except IsADirectoryError:
-        raise ReportError(f"{what} {p}: is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{what} {p}: cannot read ({exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{what} {p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    return read_json(path, what, ReportError)
 
 
 def parse_time(value: Any) -> _dt.datetime:
