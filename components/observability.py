@@ -23,6 +23,17 @@ Facts this follows (read 2026-11-26):
   permissionType: "Use only the CUSTOMER_MANAGED permission type when creating a workspace with the
   API, CLI or Amazon Web Services CloudFormation", with a workspaceRoleArn the caller manages;
   workspaceDataSources "is for internal use only, and should not be used".
+- AMP alert manager (read 2026-11-26): user guide "Create an alert manager configuration": the
+  definition is YAML whose root key `alertmanager_config` holds the Alertmanager configuration as
+  a string (`alertmanager_config: |`), beside optional `template_files`; repeat_interval at most 5
+  days. "Configure alert manager to send messages to your Amazon SNS topic": SNS is the only
+  receiver (`sns_configs`, same account); `api_url` and `http_config` are not allowed; `sigv4`
+  must carry `region`; without `subject` the default template may make one too long for SNS.
+  "Giving Amazon Managed Service for Prometheus permission to send alert messages to your Amazon
+  SNS topic": the topic policy allows aps.amazonaws.com sns:Publish and sns:GetTopicAttributes
+  under ArnEquals aws:SourceArn (the workspace) and StringEquals aws:SourceAccount; an encrypted
+  topic's key lets aps.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (components/slo.py).
+  API reference, AlertManagerDefinitionData: the same `alertmanager_config: |` example.
 - Istio standard metrics (istio.io, "Istio Standard Metrics"): `istio_requests_total` (counter) and
   `istio_request_duration_milliseconds` (distribution), labels `reporter`, `destination_service_name`,
   `destination_service_namespace`, `response_code`.
@@ -41,7 +52,7 @@ import yaml
 from .iam import document, key_admin_statement, policy_document
 from .naming import RegionContext, partition_of
 from .config import SloSpec
-from .slo import slo_args
+from .slo import has_prometheus_workspace, slo_args
 from .stack import StackSpec
 from .wiring import RegionWiring
 
@@ -107,6 +118,40 @@ class _PlainDumper(yaml.SafeDumper):
 _TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 _API_SERVER = [{"action": "keep", "regex": "default;kubernetes;https", "source_labels": [
     "__meta_kubernetes_namespace", "__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"]}]
+
+
+ALERT_RECEIVER = "slo-alerts"
+
+
+def alertmanager_definition(ctx: RegionContext, topic_arn: str) -> str:
+    """The workspace's alert manager definition: every alert to the region's SLO topic, grouped
+    per alert, with a short subject (SNS subjects are limited; AMP truncates the default one)."""
+    config = {
+        "route": {"receiver": ALERT_RECEIVER, "group_by": ["alertname"]},
+        "receivers": [{"name": ALERT_RECEIVER, "sns_configs": [{
+            "topic_arn": topic_arn, "sigv4": {"region": ctx.region},
+            "subject": f"{ctx.environment} {ctx.region} {{{{ .GroupLabels.alertname }}}} {{{{ .Status }}}}"}]}],
+    }
+    inner = yaml.safe_dump(config, sort_keys=False, width=1000)
+    return "alertmanager_config: |\n" + "".join(f"  {line}\n" for line in inner.splitlines())
+
+
+def alerts_topic_policy(topic_arn: str, workspace_arn: str, account: str, partition: str, region: str) -> str:
+    """The SLO topic's policy once a resource policy replaces SNS's default one: CloudWatch alarms of
+    this account (re:Post knowledge center "cloudwatch-receive-sns-for-alarm-trigger": sns:Publish for
+    cloudwatch.amazonaws.com, scoped by aws:SourceArn to the alarms) and this region's workspace's
+    alert manager (AMP user guide, "Giving Amazon Managed Service for Prometheus permission to send
+    alert messages to your Amazon SNS topic")."""
+    return document([
+        {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+         "Action": "sns:Publish", "Resource": topic_arn,
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"},
+                       "StringEquals": {"aws:SourceAccount": account}}},
+        {"Sid": "AmpAlertManagerPublish", "Effect": "Allow", "Principal": {"Service": "aps.amazonaws.com"},
+         "Action": ["sns:Publish", "sns:GetTopicAttributes"], "Resource": topic_arn,
+         "Condition": {"ArnEquals": {"aws:SourceArn": workspace_arn},
+                       "StringEquals": {"aws:SourceAccount": account}}},
+    ])
 
 
 def _through_api_server(path: str) -> list[dict]:
@@ -204,6 +249,7 @@ class ObservabilityArgs:
     worker_subnet_ids: Sequence[pulumi.Input[str]] = ()
     grafana: Optional[GrafanaArgs] = None  # the hub only
     protect_key: bool = False
+    alerts_topic_arn: Optional[pulumi.Input[str]] = None  # the region's SLO topic: the alert manager sends there
 
 
 def observability_args(spec: StackSpec, w: RegionWiring) -> Optional[ObservabilityArgs]:
@@ -212,11 +258,9 @@ def observability_args(spec: StackSpec, w: RegionWiring) -> Optional[Observabili
     cfg = spec.config
     obs = cfg.observability
     prom = obs.prometheus if obs else None
-    if prom is None:
+    if not has_prometheus_workspace(spec, w.ctx.region):  # the SLO topic's key admits AMP by the same rule
         return None
     is_hub = w.ctx.region == cfg.hub.name
-    if prom.placement == "hub" and not is_hub:
-        return None
     graf = obs.grafana
     cluster = w.cluster
     return ObservabilityArgs(
@@ -230,7 +274,8 @@ def observability_args(spec: StackSpec, w: RegionWiring) -> Optional[Observabili
                             admin_groups=tuple(graf.admin_groups),
                             regions=tuple([cfg.hub.name] if prom.placement == "hub" else cfg.region_names))
         if graf is not None and is_hub else None,
-        protect_key=cfg.environment == "prod")
+        protect_key=cfg.environment == "prod",
+        alerts_topic_arn=w.slo.topic.arn if w.slo else None)
 
 
 def regional_slos(spec: StackSpec, region: str) -> list[SloSpec]:
@@ -277,10 +322,27 @@ class RegionalObservability(pulumi.ComponentResource):
             aws.amp.RuleGroupNamespace(ctx.name("prometheus-slo-rules"), name=RULE_NAMESPACE,
                                        workspace_id=self.workspace.id, data=a.rule_file,
                                        tags=ctx.tags("prometheus-slo-rules"), opts=child)
+        if a.alerts_topic_arn is not None:
+            self._alert_manager(a, p)
         self.scraper = self._scraper(a, p) if a.cluster_name else None
         self.grafana = self._grafana(a, p) if a.grafana else None
         self.register_outputs({"workspaceArn": self.workspace.arn, "queryUrl": self.query_url,
                                "grafanaEndpoint": self.grafana.endpoint if self.grafana else None})
+
+    def _alert_manager(self, a: ObservabilityArgs, p: str) -> aws.amp.AlertManagerDefinition:
+        """Routes the workspace's alerts (the SLO rules) to the region's SLO topic. The topic policy
+        must be in place before the first alert is sent: the definition waits for it."""
+        ctx = a.ctx
+        child = pulumi.ResourceOptions(parent=self)
+        policy = aws.sns.TopicPolicy(
+            ctx.name("slo-alerts-publishers"), arn=a.alerts_topic_arn,
+            policy=pulumi.Output.all(a.alerts_topic_arn, self.workspace.arn, a.account).apply(
+                lambda v: alerts_topic_policy(v[0], v[1], v[2], p, ctx.region)),
+            opts=child)
+        return aws.amp.AlertManagerDefinition(
+            ctx.name("prometheus-alert-manager"), workspace_id=self.workspace.id,
+            definition=pulumi.Output.from_input(a.alerts_topic_arn).apply(lambda t: alertmanager_definition(ctx, t)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]))
 
     def _scraper(self, a: ObservabilityArgs, p: str) -> aws.amp.Scraper:
         """The cluster's managed collector. The workspace has a customer-managed key, so the scraper

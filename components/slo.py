@@ -86,15 +86,32 @@ def alarm_metric(slo: SloArgs) -> dict:
             "dimensions": dict(slo.dimensions), **stat}
 
 
-def alerts_key_policy(account: str, partition: str) -> str:
+def alerts_key_policy(account: str, partition: str, amp_publishes: bool = False) -> str:
     """CloudWatch must be able to use the topic's key: the AWS-managed aws/sns key does not
-    allow it, and alarms then fail to publish. A customer key that names CloudWatch does."""
-    return document([
+    allow it, and alarms then fail to publish. A customer key that names CloudWatch does.
+    Where the region's Prometheus workspace routes its SLO alerts here, AMP's alert manager too:
+    AMP user guide, "Giving Amazon Managed Service for Prometheus permission to send alert messages
+    to your Amazon SNS topic" (read 2026-11-26): for an SSE-enabled topic, add kms:GenerateDataKey*
+    and kms:Decrypt for aps.amazonaws.com to the key policy (its example has no condition)."""
+    statements = [
         key_admin_statement(account, partition),
         {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
          "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
-    ])
+    ]
+    if amp_publishes:
+        statements.append({"Sid": "AmpAlertManagerPublish", "Effect": "Allow",
+                           "Principal": {"Service": "aps.amazonaws.com"},
+                           "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"})
+    return document(statements)
+
+
+def has_prometheus_workspace(spec: StackSpec, region: str) -> bool:
+    """Whether `region` has an AMP workspace (observability_args' rule: every region, or the hub
+    only with `placement: hub`)."""
+    obs = spec.config.observability
+    prom = obs.prometheus if obs else None
+    return prom is not None and (prom.placement != "hub" or region == spec.config.hub.name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +120,7 @@ class SloAlarmsArgs:
     slos: tuple[SloArgs, ...]
     account: pulumi.Input[str]
     protect_key: bool = False
+    amp_publishes: bool = False  # the region's Prometheus workspace routes its alerts to the topic
 
 
 def _data_target(spec: StackSpec, kind: str, slo_queue: Optional[str], ctx: RegionContext) -> Optional[dict]:
@@ -143,7 +161,8 @@ def slo_alarms_args(spec: StackSpec, w: RegionWiring) -> Optional[SloAlarmsArgs]
     slos = slo_args(spec, w.ctx.region)
     if not slos:
         return None
-    return SloAlarmsArgs(ctx=w.ctx, slos=slos, account=w.account, protect_key=spec.config.environment == "prod")
+    return SloAlarmsArgs(ctx=w.ctx, slos=slos, account=w.account, protect_key=spec.config.environment == "prod",
+                         amp_publishes=has_prometheus_workspace(spec, w.ctx.region))
 
 
 class SloAlarms(pulumi.ComponentResource):
@@ -154,7 +173,8 @@ class SloAlarms(pulumi.ComponentResource):
         self.key = aws.kms.Key(
             ctx.name("slo-alerts"), description=f"{ctx.environment} SLO alert topic in {ctx.region}",
             enable_key_rotation=True, deletion_window_in_days=30,
-            policy=pulumi.Output.from_input(account).apply(lambda a: alerts_key_policy(a, partition_of(ctx.region))),
+            policy=pulumi.Output.from_input(account).apply(
+                lambda a: alerts_key_policy(a, partition_of(ctx.region), args.amp_publishes)),
             tags=ctx.tags("slo-alerts-key"), opts=pulumi.ResourceOptions(parent=self, protect=protect_key))
         self.topic = aws.sns.Topic(ctx.name("slo-alerts"), name=f"{ctx.environment}-{ctx.code}-slo-alerts",
                                    kms_master_key_id=self.key.arn, tags=ctx.tags("slo-alerts"), opts=child)

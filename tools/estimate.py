@@ -887,6 +887,8 @@ HANDLERS = {
 NOT_PRICED = {
     "aws:amp/workspace:Workspace": "AMP workspace: samples ingested, stored and queried are usage, out of scope",
     "aws:amp/ruleGroupNamespace:RuleGroupNamespace": "AMP rules: their query samples are usage, out of scope",
+    "aws:amp/alertManagerDefinition:AlertManagerDefinition": "AMP alert manager: alerts it sends are usage (SNS "
+                                                              "publishes), out of scope",
     "aws:grafana/workspace:Workspace": "Managed Grafana: billed per active user licence per month, not in the plan",
     "aws:grafana/roleAssociation:RoleAssociation": "Managed Grafana role association: no charge of its own",
     "aws:appautoscaling/target:Target": "Application Auto Scaling: no charge; the Lambda provisioned concurrency it "

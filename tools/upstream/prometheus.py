@@ -14,6 +14,13 @@
   kubernetes_sd_config; scrape interval at least 30 s; authorization, when given, Bearer from
   /var/run/secrets/kubernetes.io/serviceaccount/token; static targets as IP addresses. A scraper's
   EKS source takes at least two subnets in two AZs.
+- Alert manager definitions (`aws:amp/alertManagerDefinition:AlertManagerDefinition` `definition`):
+  AMP user guide, "Create an alert manager configuration" and "Configure alert manager to send
+  messages to your Amazon SNS topic" (read 2026-11-26): a YAML map of `alertmanager_config` (a
+  string: the Alertmanager configuration) and optional `template_files`; SNS is the only receiver
+  (`sns_configs`), without `api_url` or `http_config`, its `sigv4` with a `region`; the route tree
+  names only receivers the configuration defines (Alertmanager's config loader refuses others);
+  repeat_interval at most five days (longer is treated as five).
 
 Templates in labels and annotations (Go text/template) are not parsed here: the platform writes none.
 """
@@ -28,7 +35,7 @@ from tools.upstream import Finding, resources
 
 NAME = "prometheus"
 DESCRIPTION = ("AMP rule files vs Prometheus v2.53.0's rulefmt (PromQL parsed), scraper configurations vs the "
-               "sections and limits AMP managed collectors accept")
+               "sections and limits AMP managed collectors accept, alert manager definitions vs AMP's SNS-only form")
 
 _DURATION = re.compile(r"^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -178,11 +185,69 @@ def _interval(path: str, section: dict) -> list[tuple[str, str]]:
     return []
 
 
+RECEIVER_KEYS = {"name", "sns_configs"}
+SNS_KEYS = {"send_resolved", "sigv4", "topic_arn", "phone_number", "target_arn", "subject", "message", "attributes"}
+
+
+def _route_problems(route, names: set, path: str) -> list[tuple[str, str]]:
+    out = []
+    if not isinstance(route, dict):
+        return [(path, "a route is a map")]
+    if route.get("receiver") is not None and route["receiver"] not in names:
+        out.append((f"{path}.receiver", f"undefined receiver {route['receiver']!r} used in route"))
+    if "repeat_interval" in route and (duration_seconds(route["repeat_interval"]) or 0) > 5 * 86400:
+        out.append((f"{path}.repeat_interval", "AMP caps repeat_interval at five days"))
+    for i, sub in enumerate(route.get("routes") or []):
+        out += _route_problems(sub, names, f"{path}.routes[{i}]")
+    return out
+
+
+def check_alertmanager_definition(text: str) -> list[tuple[str, str]]:
+    """(path, problem) for one AMP alert manager definition."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        return [("definition", f"not YAML: {err.__class__.__name__}")]
+    if not isinstance(doc, dict) or set(doc) - {"alertmanager_config", "template_files"} \
+            or not isinstance(doc.get("alertmanager_config"), str):
+        return [("definition", "AMP takes a map of alertmanager_config (a string, `alertmanager_config: |`) "
+                               "and template_files")]
+    try:
+        cfg = yaml.safe_load(doc["alertmanager_config"])
+    except yaml.YAMLError as err:
+        return [("definition.alertmanager_config", f"not YAML: {err.__class__.__name__}")]
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("route"), dict):
+        return [("definition.alertmanager_config.route", "an Alertmanager configuration needs a route")]
+    out, names = [], set()
+    base = "definition.alertmanager_config"
+    if not cfg["route"].get("receiver"):
+        out.append((f"{base}.route.receiver", "root route must specify a default receiver"))
+    for ri, rec in enumerate(cfg.get("receivers") or []):
+        rpath = f"{base}.receivers[{ri}]"
+        if not isinstance(rec, dict) or not rec.get("name"):
+            out.append((rpath, "a receiver is a map with a name"))
+            continue
+        names.add(rec["name"])
+        out += [(f"{rpath}.{k}", "AMP's only receiver is SNS (sns_configs)") for k in sorted(set(rec) - RECEIVER_KEYS)]
+        for si, sns in enumerate(rec.get("sns_configs") or []):
+            spath = f"{rpath}.sns_configs[{si}]"
+            for key in sorted(set(sns) - SNS_KEYS):
+                out.append((f"{spath}.{key}", f"{key} is not allowed in an AMP alert manager configuration"))
+            if not (sns.get("sigv4") or {}).get("region"):
+                out.append((f"{spath}.sigv4.region", "AMP requires sigv4 with a region"))
+            if not (sns.get("topic_arn") or sns.get("target_arn") or sns.get("phone_number")):
+                out.append((spath, "an SNS receiver needs topic_arn"))
+    return out + _route_problems(cfg["route"], names, f"{base}.route")
+
+
 def check(doc: dict) -> list[Finding]:
     findings = []
     for urn, typ, inputs in resources(doc):
         if typ == "aws:amp/ruleGroupNamespace:RuleGroupNamespace" and isinstance(inputs.get("data"), str):
             findings += [Finding(NAME, urn, p, m) for p, m in check_rule_file(inputs["data"])]
+        elif typ == "aws:amp/alertManagerDefinition:AlertManagerDefinition" \
+                and isinstance(inputs.get("definition"), str):
+            findings += [Finding(NAME, urn, p, m) for p, m in check_alertmanager_definition(inputs["definition"])]
         elif typ == "aws:amp/scraper:Scraper":
             if isinstance(inputs.get("scrapeConfiguration"), str):
                 findings += [Finding(NAME, urn, p, m) for p, m in check_scrape_config(inputs["scrapeConfiguration"])]

@@ -12,6 +12,11 @@ Sources (read 2026-11-26):
 - EventBridge user guide, "Amazon SNS permissions": the topic's resource policy must allow
   events.amazonaws.com sns:Publish (re:Post knowledge center, "sns-not-getting-eventbridge-
   notification");
+- AMP user guide, "Giving Amazon Managed Service for Prometheus permission to send alert messages
+  to your Amazon SNS topic": an alert manager's topic needs a policy allowing aps.amazonaws.com
+  sns:Publish, and an SSE topic's key kms:GenerateDataKey* and kms:Decrypt for aps.amazonaws.com;
+  otherwise alertmanager logs "AMP is not authorized to perform: SNS:Publish" (Troubleshooting,
+  "No resource based policy error") and the alert is dropped;
 - an AWS-managed key (alias/aws/sns) admits no service principal: such a topic never receives
   a service's publishes.
 """
@@ -28,6 +33,7 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 KEY = "aws:kms/key:Key"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ALERT_MANAGER = "aws:amp/alertManagerDefinition:AlertManagerDefinition"
 SOURCE_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid"}
 
 
@@ -73,7 +79,25 @@ def _key_problem(g: Graph, topic, service: str) -> str | None:
     return None
 
 
+def _admitting(g: Graph, topic, service: str) -> list:
+    """The stack's policies of `topic` that let `service` publish to it."""
+    return [p for p in g.of_type(TOPIC_POLICY) if topic in g.prop_deps(p, "arn", (TOPIC,))
+            and any(_names_service(s, service) and _allows(s, "sns:Publish") for s in _statements(get(p.props, "policy")))]
+
+
 def _delivery(g: Graph):
+    for definition in g.of_type(ALERT_MANAGER):
+        for topic in g.prop_deps(definition, "definition", (TOPIC,)):
+            problem = _key_problem(g, topic, "aps.amazonaws.com")
+            if problem:
+                yield problem, definition.urn
+            admits = _admitting(g, topic, "aps.amazonaws.com")
+            if not admits:
+                yield (f"no topic policy of {topic.name} lets AMP (aps.amazonaws.com) publish: alert manager "
+                       f"{definition.name} delivers nothing"), definition.urn
+            elif not any(p.urn in g.waits_for(definition) for p in admits):
+                yield (f"alert manager {definition.name} does not wait for the topic policy that admits AMP: "
+                       "alerts sent before it exists are lost"), definition.urn
     for target in g.of_type(EVENT_TARGET):
         for topic in g.prop_deps(target, "arn", (TOPIC,)):
             problem = _key_problem(g, topic, "events.amazonaws.com")
@@ -100,11 +124,13 @@ def _delivery(g: Graph):
 POLICIES = [
     readiness_rule(
         "sns-publishers-can-use-topic",
-        "An AWS service that publishes to an encrypted SNS topic may use its key: EventBridge targets and CloudWatch "
-        "alarm actions need kms:GenerateDataKey* and kms:Decrypt for their service principal in the key policy "
-        "(for EventBridge without aws:SourceAccount/SourceArn conditions, which its deliveries do not carry); an "
-        "EventBridge target also needs a topic policy admitting events.amazonaws.com, in place before the target.",
+        "An AWS service that publishes to an encrypted SNS topic may use its key: EventBridge targets, CloudWatch "
+        "alarm actions and AMP alert managers need kms:GenerateDataKey* and kms:Decrypt for their service principal "
+        "in the key policy (for EventBridge without aws:SourceAccount/SourceArn conditions, which its deliveries do "
+        "not carry); an EventBridge target or AMP alert manager also needs a topic policy admitting "
+        "events.amazonaws.com or aps.amazonaws.com, in place before it.",
         "give the topic a customer key whose policy names the publishing service principal, a topic policy "
-        "admitting events.amazonaws.com (scoped by aws:SourceArn to the rule), and make the target depend on it",
+        "admitting the service (scoped by aws:SourceArn to the rule or workspace), and make the target or alert "
+        "manager definition depend on it",
         _delivery),
 ]
