@@ -85,33 +85,30 @@ def _admitting(g: Graph, topic, service: str) -> list:
             and any(_names_service(s, service) and _allows(s, "sns:Publish") for s in _statements(get(p.props, "policy")))]
 
 
+def _publisher(g: Graph, sender, topic, service: str, label: str, sender_name: str, lost: str):
+    """A service that publishes to an encrypted topic on a sender's behalf: the topic's key and a
+    topic policy must admit it, and the sender must wait for that policy."""
+    problem = _key_problem(g, topic, service)
+    if problem:
+        yield problem, sender.urn
+    admits = _admitting(g, topic, service)
+    if not admits:
+        yield (f"no topic policy of {topic.name} lets {label} ({service}) publish: {sender_name} delivers "
+               "nothing"), sender.urn
+    elif not any(p.urn in g.waits_for(sender) for p in admits):
+        yield (f"{sender_name} does not wait for the topic policy that admits {label}: {lost} before it exists "
+               "are lost"), sender.urn
+
+
 def _delivery(g: Graph):
     for definition in g.of_type(ALERT_MANAGER):
         for topic in g.prop_deps(definition, "definition", (TOPIC,)):
-            problem = _key_problem(g, topic, "aps.amazonaws.com")
-            if problem:
-                yield problem, definition.urn
-            admits = _admitting(g, topic, "aps.amazonaws.com")
-            if not admits:
-                yield (f"no topic policy of {topic.name} lets AMP (aps.amazonaws.com) publish: alert manager "
-                       f"{definition.name} delivers nothing"), definition.urn
-            elif not any(p.urn in g.waits_for(definition) for p in admits):
-                yield (f"alert manager {definition.name} does not wait for the topic policy that admits AMP: "
-                       "alerts sent before it exists are lost"), definition.urn
+            yield from _publisher(g, definition, topic, "aps.amazonaws.com", "AMP",
+                                  f"alert manager {definition.name}", "alerts sent")
     for target in g.of_type(EVENT_TARGET):
         for topic in g.prop_deps(target, "arn", (TOPIC,)):
-            problem = _key_problem(g, topic, "events.amazonaws.com")
-            if problem:
-                yield problem, target.urn
-            policies = [p for p in g.of_type(TOPIC_POLICY) if topic in g.prop_deps(p, "arn", (TOPIC,))]
-            admits = [p for p in policies if any(_names_service(s, "events.amazonaws.com") and _allows(s, "sns:Publish")
-                                                 for s in _statements(get(p.props, "policy")))]
-            if not admits:
-                yield (f"no topic policy of {topic.name} lets EventBridge (events.amazonaws.com) publish: "
-                       f"rule target {target.name} delivers nothing"), target.urn
-            elif not any(p.urn in g.waits_for(target) for p in admits):
-                yield (f"rule target {target.name} does not wait for the topic policy that admits EventBridge: "
-                       "events matched before it exists are lost"), target.urn
+            yield from _publisher(g, target, topic, "events.amazonaws.com", "EventBridge",
+                                  f"rule target {target.name}", "events matched")
     for alarm in g.of_type(ALARM):
         topics = {t.urn: t for key in ("alarmActions", "okActions", "insufficientDataActions")
                   for t in g.prop_deps(alarm, key, (TOPIC,))}
