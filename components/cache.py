@@ -79,7 +79,7 @@ class CacheArgs:
 
 def cache_args(spec: StackSpec, w: RegionWiring) -> Optional[CacheArgs]:
     cfg = spec.config
-    cache = cfg.data.cache if cfg.data else None
+    cache = cfg.data.cache
     if cache is None or not in_regions(cache.regions, w.ctx.region):
         return None
     # The config rules (components/config/data.py, cache_issues) refuse a cache without the

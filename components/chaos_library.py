@@ -176,7 +176,7 @@ class Scenario:
                 raise ScenarioError("parameters.peerRegion", f"'{peer}' is not one of this stack's regions")
         if self.name.startswith("pod-") and cfg.cluster is None:
             raise ScenarioError("scenario", f"'{self.name}' needs clusters")
-        if self.needs and (cfg.data is None or getattr(cfg.data, self.needs) is None):
+        if self.needs and getattr(cfg.data, self.needs) is None:
             raise ScenarioError("scenario", f"'{self.name}' acts on data.{self.needs}, which this stack does not have")
         az = given.get("az", (self.params.get("az") or Param()).default)
         if "az" in self.params and az in AZ_LETTERS and AZ_LETTERS.index(az) >= cfg.network.az_count:
@@ -188,7 +188,7 @@ class Scenario:
                 raise problem
         for step in self.steps:
             sub = SCENARIOS[step.scenario]
-            if sub.needs and (cfg.data is None or getattr(cfg.data, sub.needs) is None):
+            if sub.needs and getattr(cfg.data, sub.needs) is None:
                 raise ScenarioError("scenario", f"'{self.name}' acts on data.{sub.needs}, which this stack does not have")
 
     def plan_keys(self, cfg) -> tuple[str, ...]:

@@ -117,7 +117,7 @@ def global_cluster_id(environment: str) -> str:
 
 def database_args(spec: StackSpec, w: RegionWiring) -> Optional[DatabaseArgs]:
     cfg, ctx = spec.config, w.ctx
-    aurora = cfg.data.aurora if cfg.data else None
+    aurora = cfg.data.aurora
     if aurora is None or not in_regions(aurora.regions, ctx.region):
         return None
     # Config rules refuse Aurora without the database tier or a cluster; nothing to admit otherwise.

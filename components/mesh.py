@@ -121,7 +121,7 @@ def mesh_args(spec: StackSpec, w: RegionWiring) -> Optional[MeshArgs]:
                                 max_connections=guard.aurora.writer_connections_per_pod),
                 GuardedEndpoint(name="aurora-reader", host=db.reader_endpoint, port=AURORA_PORT,
                                 port_name="tcp-mysql", max_connections=guard.aurora.reader_connections_per_pod)]
-        cache = cfg.data.cache if cfg.data else None
+        cache = cfg.data.cache
         if guard.cache is not None and w.cache is not None and cache is not None:
             rg, limit = w.cache.replication_group, guard.cache.connections_per_pod
             if cache.shards > 1:

@@ -46,8 +46,7 @@ class MessagingArgs:
 
 
 def messaging_args(spec: StackSpec, w: RegionWiring) -> Optional[MessagingArgs]:
-    data = spec.config.data
-    msg = data.messaging if data else None
+    msg = spec.config.data.messaging
     if msg is None or (msg.regions is not None and w.ctx.region not in msg.regions):
         return None
     return MessagingArgs(

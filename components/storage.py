@@ -149,8 +149,7 @@ class StorageArgs:
 
 def storage_args(spec: StackSpec, w: RegionWiring) -> Optional[StorageArgs]:
     cfg = spec.config
-    data = cfg.data
-    storage = data.storage if data else None
+    storage = cfg.data.storage
     if storage is None:
         return None
     declared = [(i, b) for i, b in enumerate(storage.buckets) if in_regions(b.regions, w.ctx.region)]

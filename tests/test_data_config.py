@@ -128,3 +128,13 @@ def test_cache_member_ids_follow_elasticache_naming():
     assert cache_member_ids("prod-apne2-cache", 1, 2) == (
         "prod-apne2-cache-001", "prod-apne2-cache-002", "prod-apne2-cache-003")
     assert cache_member_ids("rg", 2, 1) == ("rg-0001-001", "rg-0001-002", "rg-0002-001", "rg-0002-002")
+
+
+def test_data_null_is_the_empty_data_tier():
+    from components.config import parse_stack_config
+    from tests.helpers import stack_yaml
+    raw = {k.split(":", 1)[1]: v for k, v in stack_yaml("dev")["config"].items()}
+    raw.pop("data")
+    absent = parse_stack_config(raw)
+    null = parse_stack_config({**raw, "data": None})
+    assert null.data == absent.data and absent.data.aurora is None and absent.data.messaging is None

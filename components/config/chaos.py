@@ -181,7 +181,7 @@ def action_names(steps: list[ResolvedStep], cfg: StackConfig) -> dict[str, list[
 def data_target_in(cfg: StackConfig, section: str, region: str) -> bool:
     """Whether `region` has the data-tier resource a scenario acts on. A global database's
     secondaries have no writer, so only the primary (the hub's) can be failed over."""
-    spec = getattr(cfg.data, section, None) if cfg.data else None
+    spec = getattr(cfg.data, section)
     if spec is None or (spec.regions is not None and region not in spec.regions):
         return False
     return not (section == "aurora" and spec.global_database and region != cfg.hub.name)
@@ -206,7 +206,7 @@ def runs_in(cfg: StackConfig, sc: ScenarioSpec, region: str) -> bool:
 
 
 def _secondary_note(cfg: StackConfig, section: str) -> str:
-    aurora = cfg.data.aurora if cfg.data else None
+    aurora = cfg.data.aurora
     if section == "aurora" and aurora is not None and aurora.global_database:
         return f"; a global database fails over in its primary region, {cfg.hub.name}"
     return ""

@@ -235,7 +235,7 @@ def _placement_issues(section: str, what: str, regions: Optional[list[str]], cfg
 
 
 def aurora_issues(cfg: StackConfig) -> list[ConfigIssue]:
-    aurora = cfg.data.aurora if cfg.data else None
+    aurora = cfg.data.aurora
     if aurora is None:
         return []
     out = _placement_issues("aurora", "Aurora", aurora.regions, cfg)
@@ -264,7 +264,7 @@ def aurora_issues(cfg: StackConfig) -> list[ConfigIssue]:
 
 
 def cache_issues(cfg: StackConfig) -> list[ConfigIssue]:
-    cache = cfg.data.cache if cfg.data else None
+    cache = cfg.data.cache
     if cache is None:
         return []
     out = _placement_issues("cache", "the cache", cache.regions, cfg)
@@ -287,7 +287,7 @@ def cache_issues(cfg: StackConfig) -> list[ConfigIssue]:
 
 
 def storage_issues(cfg: StackConfig) -> list[ConfigIssue]:
-    storage = cfg.data.storage if cfg.data else None
+    storage = cfg.data.storage
     if storage is None:
         return []
     out: list[ConfigIssue] = []
@@ -331,10 +331,9 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
 
 def messaging_issues(cfg: StackConfig) -> list[ConfigIssue]:
     out: list[ConfigIssue] = []
-    data = cfg.data
-    if data is None or data.messaging is None:
+    msg = cfg.data.messaging
+    if msg is None:
         return out
-    msg = data.messaging
     for name in repeated(t.name for t in msg.topics):
         out.append(ConfigIssue("data.messaging.topics", f"topic '{name}' is declared twice"))
     for i, topic in enumerate(msg.topics):

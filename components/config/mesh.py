@@ -209,7 +209,7 @@ class MeshSpec(_Model):
 def aurora_max_connections(cfg: StackConfig) -> Optional[int]:
     """Each Aurora instance's max_connections: the configured one, else the class default."""
     guard = cfg.mesh.db_guard.aurora if cfg.mesh and cfg.mesh.db_guard else None
-    aurora = cfg.data.aurora if cfg.data else None
+    aurora = cfg.data.aurora
     if guard is None or aurora is None:
         return None
     return guard.max_connections or AURORA_MAX_CONNECTIONS.get(aurora.instance_class)
@@ -222,7 +222,7 @@ def _minor(version: str) -> tuple[int, ...]:
 def _capacity_issues(cfg: StackConfig, guard: DbGuardSpec) -> list[ConfigIssue]:
     out: list[ConfigIssue] = []
     pods = guard.max_client_pods
-    aurora = cfg.data.aurora if cfg.data else None
+    aurora = cfg.data.aurora
     if guard.aurora is not None and aurora is not None:
         limit = aurora_max_connections(cfg)
         if limit is None:
@@ -251,7 +251,7 @@ def _capacity_issues(cfg: StackConfig, guard: DbGuardSpec) -> list[ConfigIssue]:
                         f"{pods} pods (maxClientPods) x {expr} = {load} connections to the {what}, more than its "
                         f"max_connections {limit} ({aurora.instance_class}) less {guard.aurora.reserved_connections} "
                         f"reserved; lower the limit or maxClientPods, or use a larger instance class"))
-    cache = cfg.data.cache if cfg.data else None
+    cache = cfg.data.cache
     if guard.cache is not None and cache is not None:
         # With no replica the reader endpoint is the primary, which then takes both pools.
         load = pods * (guard.cache.connections_per_pod + OVERSHOOT_PER_POD) * (2 if cache.replicas_per_shard == 0 else 1)
@@ -299,8 +299,8 @@ def issues(cfg: StackConfig) -> list[ConfigIssue]:
     guard = mesh.db_guard
     if guard is None:
         return out
-    aurora = cfg.data.aurora if cfg.data else None
-    cache = cfg.data.cache if cfg.data else None
+    aurora = cfg.data.aurora
+    cache = cfg.data.cache
     if (guard.aurora is None or aurora is None) and (guard.cache is None or cache is None):
         out.append(ConfigIssue("mesh.dbGuard", "nothing to guard: no data.aurora or data.cache it applies to"))
     out += _capacity_issues(cfg, guard)

@@ -79,7 +79,7 @@ ALARM_MAX_METRICS = 10
 def slo_regions(cfg: StackConfig, slo: SloSpec) -> set[str]:
     """The regions that get this SLO's alarm: all, or for a data-tier kind those that have what
     it watches."""
-    section = getattr(cfg.data, DATA_KINDS[slo.kind], None) if slo.kind in DATA_KINDS and cfg.data else None
+    section = getattr(cfg.data, DATA_KINDS[slo.kind]) if slo.kind in DATA_KINDS else None
     if slo.kind in DATA_KINDS and section is None:
         return set()
     if section is not None and section.regions is not None:
@@ -89,7 +89,7 @@ def slo_regions(cfg: StackConfig, slo: SloSpec) -> set[str]:
 
 def _data_slo_issues(cfg: StackConfig, base: str, slo: SloSpec) -> list[ConfigIssue]:
     section = DATA_KINDS[slo.kind]
-    spec = getattr(cfg.data, section, None) if cfg.data else None
+    spec = getattr(cfg.data, section)
     if spec is None:
         return [ConfigIssue(f"{base}.kind", f"'{slo.kind}' watches data.{section}, which this stack does not have")]
     out = []

@@ -60,7 +60,9 @@ class StackConfig(_Model):
         description="SLO alarms per region; the same objects stop chaos experiments and judge scaling")
     chaos: Optional[ChaosSpec] = Field(None, description="FIS experiment templates per scenario per region, game days")
     scaling: Optional[ScalingSpec] = Field(None, description="node autoscaler, KEDA, time-based scaling, WAF")
-    data: Optional[DataSpec] = Field(None, description="the data tier behind the clusters: Aurora MySQL, cache, S3 (+ CloudFront), SNS -> SQS")
+    data: DataSpec = Field(default_factory=DataSpec,
+                           description="the data tier behind the clusters: Aurora MySQL, cache, S3 (+ CloudFront), SNS -> SQS",
+                           json_schema_extra=doc(default="none"))
     observability: Optional[ObservabilitySpec] = Field(
         default_factory=ObservabilitySpec,
         description="a dashboard per region, optionally managed Prometheus and Grafana; `null` turns it off",
@@ -83,6 +85,11 @@ class StackConfig(_Model):
     @classmethod
     def _account_names(cls, accounts: dict[str, AccountSpec]) -> dict[str, AccountSpec]:
         return account_names_are_slugs(accounts)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _no_data_tier(cls, value: Any) -> Any:
+        return {} if value is None else value  # `data: null` is an empty data tier, as leaving it out is
 
     @field_validator("regions")
     @classmethod
@@ -113,7 +120,7 @@ class StackConfig(_Model):
         if self.network.egress == "proxy":
             wanted |= set(AIRGAP_ENDPOINTS)
             for section, services in AIRGAP_DATA_ENDPOINTS.items():
-                if self.data is not None and getattr(self.data, section) is not None:
+                if getattr(self.data, section) is not None:
                     wanted |= set(services)
             for section, services in AIRGAP_OBSERVABILITY_ENDPOINTS.items():
                 if self.observability is not None and getattr(self.observability, section) is not None:
