@@ -54,3 +54,13 @@ def read_json(path: "str | Path", what: str, error: type[Exception]) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(f"{what} {p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def write_json(path: "str | Path", doc: Any, error: type[Exception], sort_keys: bool = False) -> None:
+    """Write a CLI's JSON result (indented, newline-terminated), creating its directory; `error`
+    with one line when the file cannot be written."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(doc, indent=1, sort_keys=sort_keys) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise error(f"cannot write {path}: {exc}") from None

@@ -31,7 +31,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from tools.cli import Parser, quiet_on_closed_pipe, read_json
+from tools.cli import Parser, quiet_on_closed_pipe, read_json, write_json
 
 DATA_DIR = Path(__file__).resolve().parent / "estimate_data"
 PRICES_PATH = DATA_DIR / "prices.json"
@@ -1102,12 +1102,7 @@ def main(argv: Iterable[str] | None = None) -> int:
                 raise EstimateError(f"--as-of {args.as_of!r}: not a YYYY-MM-DD date")
         result = estimate(args.preview_json, args.baseline, args.prices, args.durations, as_of)
         if args.json_out:
-            try:
-                Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-                Path(args.json_out).write_text(json.dumps(result, indent=1, sort_keys=True) + "\n",
-                                               encoding="utf-8")
-            except OSError as exc:
-                raise EstimateError(f"cannot write {args.json_out}: {exc}") from None
+            write_json(args.json_out, result, EstimateError, sort_keys=True)
     except EstimateError as exc:
         print(f"estimate: {exc}", file=sys.stderr)
         return 2

@@ -81,7 +81,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from tools.cli import Parser, quiet_on_closed_pipe, read_json
+from tools.cli import Parser, quiet_on_closed_pipe, read_json, write_json
 
 SLO_MARKER = "-slo-"
 STATE_UPDATE = "StateUpdate"
@@ -614,11 +614,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     try:
         result = report(args.experiment, args.alarm_history, args.alarms)
         if args.json_out:
-            try:
-                Path(args.json_out).parent.mkdir(parents=True, exist_ok=True)
-                Path(args.json_out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise ReportError(f"cannot write {args.json_out}: {exc}") from None
+            write_json(args.json_out, result, ReportError)
     except ReportError as exc:
         print(f"gameday_report: {exc}", file=sys.stderr)
         return 2
